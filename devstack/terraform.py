@@ -1,0 +1,84 @@
+"""Run terraform against a working directory, with an optional offline provider mirror (TF_PLUGIN_DIR)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class TerraformError(RuntimeError):
+    """A terraform command failed; the message carries its output."""
+
+
+def local_endpoint_env(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
+    """Environment that points the AWS provider (and boto3) at a local control plane."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
+
+
+@dataclass
+class Terraform:
+    """One root configuration (`config_dir`) with its own data dir and state file."""
+
+    config_dir: Path
+    state_path: Path
+    data_dir: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    plugin_dir: str | None = field(default_factory=lambda: os.environ.get("TF_PLUGIN_DIR") or None)
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "TF_DATA_DIR": str(self.data_dir),
+            "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0",
+            **self.env,
+        }
+        proc = subprocess.run(
+            ["terraform", f"-chdir={self.config_dir}", *args],
+            env=env, capture_output=True, text=True, check=False,
+        )
+        if check and proc.returncode != 0:
+            raise TerraformError(f"terraform {args[0]} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def init(self, *extra: str) -> None:
+        args = ["init", "-no-color", "-upgrade=false", *extra]
+        if self.plugin_dir:
+            args.append(f"-plugin-dir={self.plugin_dir}")
+        self._run(*args)
+
+    def _var_args(self, var_file: Path | None) -> list[str]:
+        return [f"-var-file={var_file}"] if var_file else []
+
+    def apply(self, var_file: Path | None = None) -> str:
+        return self._run(
+            "apply", "-no-color", "-auto-approve", f"-state={self.state_path}", *self._var_args(var_file)
+        ).stdout
+
+    def plan_changes(self, var_file: Path | None = None) -> int:
+        """terraform plan -detailed-exitcode: 0 no changes, 2 changes (1 raises)."""
+        proc = self._run(
+            "plan", "-no-color", "-detailed-exitcode", f"-state={self.state_path}",
+            *self._var_args(var_file), check=False,
+        )
+        if proc.returncode not in (0, 2):
+            raise TerraformError(f"terraform plan failed:\n{proc.stdout}\n{proc.stderr}")
+        return proc.returncode
+
+    def destroy(self, var_file: Path | None = None) -> None:
+        self._run("destroy", "-no-color", "-auto-approve", f"-state={self.state_path}", *self._var_args(var_file))
+
+    def outputs(self) -> dict[str, Any]:
+        raw = json.loads(self._run("output", "-json", f"-state={self.state_path}").stdout)
+        return {name: item["value"] for name, item in raw.items()}

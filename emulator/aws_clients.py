@@ -1,0 +1,30 @@
+"""boto3 clients for the control plane, built in one place with the configured endpoint."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from emulator.config import Settings
+
+_BOTO_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=50)
+
+
+@lru_cache(maxsize=64)
+def _client(service: str, endpoint_url: str, region: str) -> Any:
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=_BOTO_CONFIG,
+    )
+
+
+def client(settings: Settings, service: str) -> Any:
+    """A cached boto3 client for `service` against the settings' control plane."""
+    return _client(service, settings.control_plane_url, settings.region)

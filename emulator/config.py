@@ -1,0 +1,70 @@
+"""The emulator's settings: every environment variable it reads, each with a local default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Emulator configuration; `Settings.from_env()` is the only place the environment is read."""
+
+    # AWS control plane (moto server or any AWS-compatible endpoint) read through boto3.
+    control_plane_url: str = "http://127.0.0.1:4566"
+    region: str = "us-east-1"
+    # Where the HTTP APIs are served (stage $default, no stage prefix in the path).
+    host: str = "127.0.0.1"
+    port: int = 4567
+    # Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations) and /_emulator/health.
+    lambda_port: int = 4568
+    # "subprocess" (no Docker) or "container".
+    executor: str = "subprocess"
+    # fnmatch pattern on the ECR repository name = build context directory, comma separated.
+    code_map: str = "*=services"
+    # Python that runs `-m awslambdaric` in the subprocess executor ("" = the emulator's own).
+    function_python: str = ""
+    # Warm environments per function, at most.
+    max_concurrency: int = 10
+    # Seconds between control-plane refreshes (new terraform applies are picked up within this).
+    refresh_seconds: float = 2.0
+    # Address the container executor gives functions for the Runtime API (host as seen from a container).
+    runtime_api_host: str = "127.0.0.1"
+    # Docker network for function containers ("" = default).
+    docker_network: str = ""
+    # Credentials handed to functions (they point at the local control plane, never at AWS).
+    function_access_key_id: str = "test"
+    function_secret_access_key: str = "test"
+    # Control-plane endpoint as seen from inside function environments ("" = control_plane_url).
+    function_endpoint_url: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            control_plane_url=_env("EMULATOR_CONTROL_PLANE_URL", _env("AWS_ENDPOINT_URL", cls.control_plane_url)),
+            region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", cls.region)),
+            host=_env("EMULATOR_HOST", cls.host),
+            port=int(_env("EMULATOR_PORT", str(cls.port))),
+            lambda_port=int(_env("EMULATOR_LAMBDA_PORT", str(cls.lambda_port))),
+            executor=_env("EMULATOR_EXECUTOR", cls.executor),
+            code_map=_env("EMULATOR_CODE_MAP", cls.code_map),
+            function_python=_env("EMULATOR_FUNCTION_PYTHON", cls.function_python),
+            max_concurrency=int(_env("EMULATOR_MAX_CONCURRENCY", str(cls.max_concurrency))),
+            refresh_seconds=float(_env("EMULATOR_REFRESH_SECONDS", str(cls.refresh_seconds))),
+            runtime_api_host=_env("EMULATOR_RUNTIME_API_HOST", cls.runtime_api_host),
+            docker_network=_env("EMULATOR_DOCKER_NETWORK", cls.docker_network),
+            function_endpoint_url=_env("EMULATOR_FUNCTION_ENDPOINT_URL", cls.function_endpoint_url),
+        )
+
+    def code_map_entries(self) -> list[tuple[str, str]]:
+        """The code map as (pattern, directory) pairs, in the order given."""
+        pairs = []
+        for item in filter(None, (part.strip() for part in self.code_map.split(","))):
+            pattern, _, directory = item.partition("=")
+            pairs.append((pattern.strip(), directory.strip()))
+        return pairs
