@@ -1,0 +1,36 @@
+"""Command line of the local stack: python -m devstack up|down|cycle|tf-validate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start moto server, mock_idp and the emulator; apply terraform/ against them")
+    sub.add_parser("down", help="stop exactly the processes `up` started")
+    sub.add_parser("cycle", help="up on free ports in a separate state dir, run tests/e2e, down (always)")
+    sub.add_parser("tf-validate", help="terraform init (offline mirror if TF_PLUGIN_DIR) and validate")
+    args = parser.parse_args(argv)
+
+    if args.command == "up":
+        from devstack.up import up
+
+        return up()
+    if args.command == "down":
+        from devstack.down import down
+
+        return down()
+    if args.command == "cycle":
+        from devstack.cycle import cycle
+
+        return cycle()
+    from devstack.tf_validate import main as tf_validate
+
+    return tf_validate()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
