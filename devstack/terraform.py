@@ -46,10 +46,15 @@ class Terraform:
         }
         proc = subprocess.run(
             ["terraform", f"-chdir={self.config_dir}", *args],
-            env=env, capture_output=True, text=True, check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if check and proc.returncode != 0:
-            raise TerraformError(f"terraform {args[0]} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+            raise TerraformError(
+                f"terraform {args[0]} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+            )
         return proc
 
     def init(self, *extra: str) -> None:
@@ -69,15 +74,21 @@ class Terraform:
     def plan_changes(self, var_file: Path | None = None) -> int:
         """terraform plan -detailed-exitcode: 0 no changes, 2 changes (1 raises)."""
         proc = self._run(
-            "plan", "-no-color", "-detailed-exitcode", f"-state={self.state_path}",
-            *self._var_args(var_file), check=False,
+            "plan",
+            "-no-color",
+            "-detailed-exitcode",
+            f"-state={self.state_path}",
+            *self._var_args(var_file),
+            check=False,
         )
         if proc.returncode not in (0, 2):
             raise TerraformError(f"terraform plan failed:\n{proc.stdout}\n{proc.stderr}")
         return proc.returncode
 
     def destroy(self, var_file: Path | None = None) -> None:
-        self._run("destroy", "-no-color", "-auto-approve", f"-state={self.state_path}", *self._var_args(var_file))
+        self._run(
+            "destroy", "-no-color", "-auto-approve", f"-state={self.state_path}", *self._var_args(var_file)
+        )
 
     def outputs(self) -> dict[str, Any]:
         raw = json.loads(self._run("output", "-json", f"-state={self.state_path}").stdout)

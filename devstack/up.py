@@ -1,0 +1,111 @@
+"""make local-up: start (or reuse) the stack's processes, then apply terraform/ against them."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from devstack import ports, processes, source_digests, stack_env
+from devstack.config import REPO_ROOT, StackConfig
+from devstack.services import marker, service_definitions
+from devstack.steps import step
+from devstack.terraform import Terraform, TerraformError, local_endpoint_env
+
+
+def terraform_for(config: StackConfig) -> Terraform:
+    return Terraform(
+        config_dir=REPO_ROOT / "terraform",
+        state_path=config.terraform_dir / "terraform.tfstate",
+        data_dir=config.terraform_dir / "data",
+        env=local_endpoint_env(config.endpoint_url, config.region),
+    )
+
+
+def _image_digests(config: StackConfig) -> dict[str, str]:
+    if config.mode == "docker":
+        built = REPO_ROOT / "build" / "image_digests.json"
+        return dict(json.loads(built.read_text())["image_digests"])
+    return source_digests.source_digests()
+
+
+def write_var_file(config: StackConfig) -> None:
+    variables = {
+        "environment": config.environment,
+        "region": config.region,
+        "jwt_issuer": config.issuer_url,
+        "jwt_audience": config.audience,
+        "write_scope": config.write_scope,
+        "image_digests": _image_digests(config),
+    }
+    config.terraform_dir.mkdir(parents=True, exist_ok=True)
+    (config.terraform_dir / "local.tfvars.json").write_text(json.dumps(variables, indent=2) + "\n")
+
+
+def start_services(config: StackConfig) -> None:
+    for service in service_definitions(config):
+        pid_file = config.pid_dir / f"{service.name}.pid"
+        port = config.ports["moto" if service.name == "moto" else service.name]
+        with step(f"start {service.name}") as current:
+            pid = processes.read_pid(pid_file, marker(service))
+            if pid and processes.healthy(service.health_url):
+                current.note = f"already running (pid {pid})"
+                continue
+            if pid:
+                processes.stop_pid(pid)
+            ports.ensure_free(config.host, port, service.name)
+            if service.name == "moto":
+                # A fresh control plane knows nothing: the old state would describe resources that are gone.
+                (config.terraform_dir / "terraform.tfstate").unlink(missing_ok=True)
+            pid = processes.start(service, config.pid_dir, config.log_dir)
+            current.note = f"started on :{port} (pid {pid})"
+
+
+def apply_terraform(config: StackConfig) -> dict[str, object]:
+    terraform = terraform_for(config)
+    with step("terraform init"):
+        terraform.init()
+    with step("terraform apply") as current:
+        write_var_file(config)
+        output = terraform.apply(config.terraform_dir / "local.tfvars.json")
+        current.note = next((ln for ln in output.splitlines() if ln.startswith("Apply complete")), "applied")
+    return terraform.outputs()
+
+
+def print_summary(config: StackConfig) -> None:
+    py = ".venv/bin/python"
+    book = '{"title":"Dune","authors":["Frank Herbert"],"isbn":"9780441172719"}'
+    lines = [
+        "",
+        "Local stack is up.",
+        f"  API base URL:   {config.api_url}",
+        f"  Public GET:     curl -s {config.api_url}/v1/catalog/books",
+        f"  Write token:    TOKEN=$({py} -m mock_idp token --issuer {config.issuer_url} --scope {config.write_scope})",
+        f'  Create a book:  curl -s -X POST {config.api_url}/v1/catalog/books -H "Authorization: Bearer $TOKEN"'
+        f" -H 'Content-Type: application/json' -d '{book}'",
+        f"  Process logs:   {config.log_dir}/",
+        f"  Function logs:  {py} -m emulator logs {config.environment}-books-command --follow",
+        f"  Stack env:      set -a; source {config.stack_env_path}; set +a",
+        "",
+    ]
+    sys.stdout.write("\n".join(lines))
+
+
+def up(config: StackConfig | None = None) -> int:
+    config = config or StackConfig.from_env()
+    if config.mode not in ("embedded", "docker"):
+        sys.stderr.write(f"local-up: MODE must be 'embedded' or 'docker', not {config.mode!r}\n")
+        return 2
+    try:
+        if config.mode == "docker":
+            from devstack.docker_mode import start_compose
+
+            start_compose(config)
+        else:
+            start_services(config)
+        outputs = apply_terraform(config)
+    except (ports.PortInUseError, processes.StartError, TerraformError, OSError, KeyError, ValueError) as exc:
+        sys.stderr.write(f"local-up failed: {exc}\n")
+        return 1
+    stack_env.write(config.stack_env_path, stack_env.stack_values(config, outputs))
+    print_summary(config)
+    return 0
