@@ -1,0 +1,123 @@
+"""Fixtures for the end-to-end suite: the running stack's URLs, real tokens, and a CloudWatch Logs client."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from devstack import stack_env
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _stack() -> dict[str, str]:
+    """Values from STACK_ENV (default .local/stack.env); explicit environment variables win."""
+    path = Path(os.environ.get("STACK_ENV", REPO_ROOT / ".local" / "stack.env"))
+    values = stack_env.read(path) if path.exists() else {}
+    for key in (
+        "API_URL",
+        "ISSUER_URL",
+        "TOKEN_URL",
+        "AWS_ENDPOINT_URL",
+        "AWS_REGION",
+        "COMMAND_FUNCTION",
+        "QUERY_FUNCTION",
+        "PROJECTOR_FUNCTION",
+        "ACCESS_LOG_GROUP",
+    ):
+        if os.environ.get(key):
+            values[key] = os.environ[key]
+    if not values.get("API_URL"):
+        pytest.exit(
+            f"no running stack: {path} is missing and API_URL is not set (run `make local-up`)", returncode=2
+        )
+    return values
+
+
+@pytest.fixture(scope="session")
+def stack() -> dict[str, str]:
+    return _stack()
+
+
+@pytest.fixture(scope="session")
+def api_url(stack: dict[str, str]) -> str:
+    return stack["API_URL"].rstrip("/")
+
+
+def _fetch_token(token_url: str, client_id: str, client_secret: str, scope: str) -> str:
+    response = requests.post(
+        token_url,
+        data={"grant_type": "client_credentials", "scope": scope},
+        auth=(client_id, client_secret),
+        timeout=10,
+    )
+    assert response.status_code == 200, f"token endpoint said {response.status_code}: {response.text}"
+    return str(response.json()["access_token"])
+
+
+@pytest.fixture(scope="session")
+def token_url(stack: dict[str, str]) -> str:
+    if stack.get("TOKEN_URL"):
+        return stack["TOKEN_URL"]
+    discovery = requests.get(
+        f"{stack['ISSUER_URL'].rstrip('/')}/.well-known/openid-configuration", timeout=10
+    )
+    return str(discovery.json()["token_endpoint"])
+
+
+@pytest.fixture(scope="session")
+def write_token(token_url: str) -> str:
+    return _fetch_token(
+        token_url,
+        os.environ.get("CLIENT_ID", "local-writer"),
+        os.environ.get("CLIENT_SECRET", "local-writer-secret"),
+        os.environ.get("SCOPE", "books:write"),
+    )
+
+
+@pytest.fixture(scope="session")
+def read_only_token(token_url: str) -> str:
+    client_id = os.environ.get("READER_CLIENT_ID", "local-reader")
+    secret = os.environ.get("READER_CLIENT_SECRET", "local-reader-secret")
+    return _fetch_token(token_url, client_id, secret, os.environ.get("READER_SCOPE", "books:read"))
+
+
+@pytest.fixture
+def writer(write_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {write_token}", "Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="session")
+def logs_client(stack: dict[str, str]) -> Any:
+    kwargs: dict[str, Any] = {"region_name": stack.get("AWS_REGION", "us-east-1")}
+    if stack.get("AWS_ENDPOINT_URL"):
+        kwargs.update(
+            endpoint_url=stack["AWS_ENDPOINT_URL"], aws_access_key_id="test", aws_secret_access_key="test"
+        )
+    return boto3.client("logs", **kwargs)
+
+
+def isbn13(seed: int | None = None) -> str:
+    """A random, valid ISBN-13 (978 prefix), so runs never collide on the catalog's unique ISBN."""
+    digits = "978" + f"{(seed if seed is not None else uuid.uuid4().int) % 10**9:09d}"
+    total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits))
+    return digits + str((10 - total % 10) % 10)
+
+
+def new_book(**overrides: Any) -> dict[str, Any]:
+    book: dict[str, Any] = {
+        "title": f"E2E {uuid.uuid4().hex[:8]}",
+        "authors": ["Ursula K. Le Guin"],
+        "isbn": isbn13(),
+        "published_year": 1969,
+        "language": "en",
+        "tags": ["e2e"],
+    }
+    book.update(overrides)
+    return book
