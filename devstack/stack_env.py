@@ -25,7 +25,9 @@ def stack_values(config: StackConfig, outputs: dict[str, Any]) -> dict[str, str]
         "PROJECTOR_FUNCTION": str(functions.get("projector", "")),
         "EVENT_STORE_TABLE": str(tables.get("event_store", "")),
         "READ_MODEL_TABLE": str(tables.get("read_model", "")),
-        "ACCESS_LOG_GROUP": str(outputs.get("access_log_group_name", "")),
+        "ACCESS_LOG_GROUP": str(
+            outputs.get("access_log_group_name") or f"/aws/apigateway/{config.environment}-books-api"
+        ),
         "LOG_DIR": str(config.log_dir),
     }
 
