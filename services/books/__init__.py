@@ -1,0 +1,1 @@
+"""The books catalog: domain, service layer, adapters and Lambda entrypoints (CQRS)."""

@@ -1,0 +1,1 @@
+"""Adapters: DynamoDB event store and read model."""

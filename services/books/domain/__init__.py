@@ -1,0 +1,1 @@
+"""Books domain: the model, its validation, commands and events. No I/O here."""

@@ -1,0 +1,1 @@
+"""Lambda entrypoints: command (write side), query (read side) and projector (stream consumer)."""

@@ -1,0 +1,78 @@
+"""Projector Lambda: DynamoDB stream records of the event store in, read model upserts out."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from books import bootstrap
+from books.adapters import event_codec
+from books.adapters.read_model import AbstractReadModel
+from books.service_layer.projection import project
+
+logger = logging.getLogger("books.projector")
+_deserializer = TypeDeserializer()
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+    return project_batch(event, context, bootstrap.read_model())
+
+
+def project_batch(
+    event: dict[str, Any], context: Any, read_model: AbstractReadModel
+) -> dict[str, list[dict[str, str]]]:
+    """Project every record; report the ones that failed so Lambda retries them and not the whole batch."""
+    started = time.perf_counter()
+    failures: list[dict[str, str]] = []
+    applied = skipped = 0
+    for record in event.get("Records", []):
+        dynamodb = record.get("dynamodb") or {}
+        try:
+            if _project_record(record, read_model):
+                applied += 1
+            else:
+                skipped += 1
+        except Exception:
+            # One poison record must not hold back the rest: log it, report it, go on.
+            logger.exception(
+                "record failed",
+                extra={
+                    "aws_request_id": getattr(context, "aws_request_id", None),
+                    "event_id": record.get("eventID"),
+                },
+            )
+            failures.append(
+                {"itemIdentifier": str(dynamodb.get("SequenceNumber", record.get("eventID", "")))}
+            )
+    logger.info(
+        "batch",
+        extra={
+            "aws_request_id": getattr(context, "aws_request_id", None),
+            "route": "dynamodb-stream",
+            "records": len(event.get("Records", [])),
+            "applied": applied,
+            "skipped": skipped,
+            "failed": len(failures),
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+    return {"batchItemFailures": failures}
+
+
+def _project_record(record: dict[str, Any], read_model: AbstractReadModel) -> bool:
+    """True when the read model changed; False for non-book items, deletes, duplicates and stale events."""
+    dynamodb = record.get("dynamodb") or {}
+    keys = dynamodb.get("Keys") or {}
+    pk = (keys.get("pk") or {}).get("S", "")
+    if not pk.startswith(event_codec.BOOK_PREFIX) or record.get("eventName") == "REMOVE":
+        return False  # ISBN claims, idempotency records and expiries are not book events
+    image = dynamodb.get("NewImage")
+    if image is None:
+        raise event_codec.UnreadableEvent(
+            "a book event record without NewImage: the stream must carry NEW_IMAGE"
+        )
+    item = {k: _deserializer.deserialize(v) for k, v in image.items()}
+    return project(event_codec.event_from_item(item), read_model)
