@@ -1,0 +1,52 @@
+"""Against a real `python -m controlplane`: writes succeed with a mapping on an image function, stream kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+ACCOUNT = "123456789012"
+
+
+def _client(service: str, endpoint: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1")
+
+
+def test_put_item_succeeds_and_stream_keeps_records_with_a_mapping(moto_endpoint: str) -> None:
+    ddb = _client("dynamodb", moto_endpoint)
+    table = ddb.create_table(
+        TableName="cp-patch-events",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]
+    iam = _client("iam", moto_endpoint)
+    role = iam.create_role(
+        RoleName="cp-patch-role",
+        AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+        '"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
+    )["Role"]
+    lam = _client("lambda", moto_endpoint)
+    lam.create_function(
+        FunctionName="cp-patch-fn",
+        Role=role["Arn"],
+        PackageType="Image",
+        Code={"ImageUri": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/cp-patch@sha256:{'a' * 64}"},
+    )
+    lam.create_event_source_mapping(
+        EventSourceArn=table["LatestStreamArn"], FunctionName="cp-patch-fn", StartingPosition="TRIM_HORIZON"
+    )
+
+    ddb.put_item(TableName="cp-patch-events", Item={"pk": {"S": "book#1"}})
+    ddb.put_item(TableName="cp-patch-events", Item={"pk": {"S": "book#1"}, "v": {"N": "2"}})
+
+    streams = _client("dynamodbstreams", moto_endpoint)
+    shard = streams.describe_stream(StreamArn=table["LatestStreamArn"])["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=table["LatestStreamArn"], ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
+    assert records[1]["dynamodb"]["NewImage"]["v"] == {"N": "2"}
