@@ -187,6 +187,7 @@ class HttpApp(Generic[Deps]):
             "request",
             extra={
                 "aws_request_id": getattr(context, "aws_request_id", None),
+                "api_request_id": (event.get("requestContext") or {}).get("requestId"),
                 "route": route,
                 "status": response["statusCode"],
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),

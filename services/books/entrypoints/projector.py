@@ -27,12 +27,14 @@ def project_batch(
     """Project every record; report the ones that failed so Lambda retries them and not the whole batch."""
     started = time.perf_counter()
     failures: list[dict[str, str]] = []
-    applied = skipped = 0
+    applied: list[str] = []
+    skipped = 0
     for record in event.get("Records", []):
         dynamodb = record.get("dynamodb") or {}
         try:
-            if _project_record(record, read_model):
-                applied += 1
+            projected = _project_record(record, read_model)
+            if projected:
+                applied.append(projected)
             else:
                 skipped += 1
         except Exception:
@@ -53,7 +55,8 @@ def project_batch(
             "aws_request_id": getattr(context, "aws_request_id", None),
             "route": "dynamodb-stream",
             "records": len(event.get("Records", [])),
-            "applied": applied,
+            "applied": len(applied),
+            "projected": applied,
             "skipped": skipped,
             "failed": len(failures),
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
@@ -62,17 +65,18 @@ def project_batch(
     return {"batchItemFailures": failures}
 
 
-def _project_record(record: dict[str, Any], read_model: AbstractReadModel) -> bool:
-    """True when the read model changed; False for non-book items, deletes, duplicates and stale events."""
+def _project_record(record: dict[str, Any], read_model: AbstractReadModel) -> str | None:
+    """`<book id>@<version>` when the read model changed; None for other items, duplicates and stale events."""
     dynamodb = record.get("dynamodb") or {}
     keys = dynamodb.get("Keys") or {}
     pk = (keys.get("pk") or {}).get("S", "")
     if not pk.startswith(event_codec.BOOK_PREFIX) or record.get("eventName") == "REMOVE":
-        return False  # ISBN claims, idempotency records and expiries are not book events
+        return None  # ISBN claims, idempotency records and expiries are not book events
     image = dynamodb.get("NewImage")
     if image is None:
         raise event_codec.UnreadableEvent(
             "a book event record without NewImage: the stream must carry NEW_IMAGE"
         )
     item = {k: _deserializer.deserialize(v) for k, v in image.items()}
-    return project(event_codec.event_from_item(item), read_model)
+    event = event_codec.event_from_item(item)
+    return f"{event.book.id}@{event.book.version}" if project(event, read_model) else None
