@@ -1,0 +1,159 @@
+"""Wires the emulator's process: HTTP API gateway on `port`, Lambda Invoke API + health on `lambda_port`."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from emulator.config import Settings
+
+log = logging.getLogger(__name__)
+
+READY_KEY: web.AppKey[dict[str, Any]] = web.AppKey("ready", dict)
+
+
+def _client(settings: Settings, service: str) -> Any:
+    from emulator.aws_clients import client  # boto3 is slow to import: keep it off the startup path
+
+    return client(settings, service)
+
+
+async def health(request: web.Request) -> web.Response:
+    state = request.app[READY_KEY]
+    if not state.get("ready"):
+        return web.json_response({"status": "starting"}, status=503)
+    return web.json_response(
+        {
+            "status": "ok",
+            "uptime_seconds": round(time.monotonic() - state["started"], 3),
+            **state.get("info", {}),
+        }
+    )
+
+
+def _gateway_app(settings: Settings, invoker: Any, log_sink: Any) -> web.Application:
+    """The HTTP API gateway (another module); a 503 placeholder when it cannot be imported."""
+    try:
+        from emulator.gateway import create_gateway_app
+    except ImportError as exc:
+        log.error("HTTP API gateway unavailable (%s); serving 503 on port %d", exc, settings.port)
+        app = web.Application()
+
+        async def unavailable(request: web.Request) -> web.Response:
+            return web.json_response({"message": "HTTP API gateway not available in this build"}, status=503)
+
+        app.router.add_route("*", "/{tail:.*}", unavailable)
+        return app
+    return create_gateway_app(settings, invoker, log_sink)
+
+
+class Emulator:
+    """Builds the Lambda runtime, log shipper, pollers and both servers; start() then stop()."""
+
+    def __init__(self, settings: Settings, base_dir: Path | None = None) -> None:
+        from emulator.event_sources.manager import EventSourceManager
+        from emulator.lambdas.environment import ExecutionEnvironment
+        from emulator.lambdas.environment_pool import EnvironmentPool
+        from emulator.lambdas.executors import executor_factory
+        from emulator.lambdas.function_registry import FunctionRegistry, boto3_fetcher
+        from emulator.lambdas.invoker import LambdaInvoker
+        from emulator.logs.shipper import CloudWatchLogShipper
+
+        self.settings = settings
+        base = base_dir or Path.cwd()
+        self.log_sink = CloudWatchLogShipper(lambda: _client(settings, "logs"))
+        make_executor = executor_factory(settings, base)
+        fetch_holder: dict[str, Any] = {}
+
+        def fetch(name: str) -> Any:
+            if "fetch" not in fetch_holder:
+                fetch_holder["fetch"] = boto3_fetcher(_client(settings, "lambda"))
+            return fetch_holder["fetch"](name)
+
+        self.registry = FunctionRegistry(fetch, settings.refresh_seconds)
+        self.pool = EnvironmentPool(
+            lambda config: ExecutionEnvironment(config, make_executor(), self.log_sink),
+            settings.max_concurrency,
+        )
+        self.invoker = LambdaInvoker(self.registry, self.pool)
+        self.event_sources = EventSourceManager(
+            settings, self.invoker, lambda service: _client(settings, service)
+        )
+        self._runners: list[web.AppRunner] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._state: dict[str, Any] = {"ready": False, "started": time.monotonic()}
+
+    def lambda_app(self) -> web.Application:
+        from emulator.lambdas.invoke_api import add_routes
+
+        app = web.Application(client_max_size=7 * 1024 * 1024)
+        app[READY_KEY] = self._state
+        app.router.add_get("/_emulator/health", health)
+        add_routes(app, self.invoker)
+        return app
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        # boto3 calls run in threads (registry, pollers); the default pool is too small on 2 cores.
+        loop.set_default_executor(
+            concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="aws")
+        )
+        gateway = _gateway_app(self.settings, self.invoker, self.log_sink)
+        for app, port in ((gateway, self.settings.port), (self.lambda_app(), self.settings.lambda_port)):
+            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await runner.setup()
+            await web.TCPSite(runner, self.settings.host, port, reuse_address=True).start()
+            self._runners.append(runner)
+        self._tasks.append(asyncio.create_task(self.registry.refresh_forever(), name="function-refresh"))
+        self._tasks.append(asyncio.create_task(self.event_sources.run(), name="event-sources"))
+        self._state["info"] = {
+            "gateway": f"http://{self.settings.host}:{self.settings.port}",
+            "lambda": f"http://{self.settings.host}:{self.settings.lambda_port}",
+            "control_plane": self.settings.control_plane_url,
+            "executor": self.settings.executor,
+        }
+        self._state["ready"] = True
+        log.info(
+            "emulator ready: gateway %s:%d, lambda %s:%d, control plane %s",
+            self.settings.host,
+            self.settings.port,
+            self.settings.host,
+            self.settings.lambda_port,
+            self.settings.control_plane_url,
+        )
+
+    async def stop(self) -> None:
+        self._state["ready"] = False
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        await self.event_sources.stop()
+        await self.invoker.shutdown()
+        for runner in reversed(self._runners):
+            await runner.cleanup()
+        await asyncio.to_thread(self.log_sink.close)
+
+
+async def serve(settings: Settings, base_dir: Path | None = None) -> None:
+    """Run until SIGINT/SIGTERM."""
+    emulator = Emulator(settings, base_dir)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await emulator.start()
+    try:
+        await stop.wait()
+    finally:
+        log.info("emulator stopping")
+        await emulator.stop()

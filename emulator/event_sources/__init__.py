@@ -1,0 +1,1 @@
+"""Event source mappings: DynamoDB stream pollers that invoke their target functions."""

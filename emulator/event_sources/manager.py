@@ -1,0 +1,108 @@
+"""Starts and stops one stream poller per enabled DynamoDB event source mapping, as mappings change."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from emulator.config import Settings
+from emulator.event_sources import failure_destination
+from emulator.event_sources.dynamodb_stream_poller import DynamoDBStreamPoller, MappingConfig
+from emulator.invocation import Invoker
+
+log = logging.getLogger(__name__)
+
+ACTIVE_STATES = {"Enabled", "Enabling", "Updating", "Creating"}
+
+
+def is_dynamodb_stream(arn: str) -> bool:
+    return arn.startswith("arn:") and ":dynamodb:" in arn and "/stream/" in arn
+
+
+class EventSourceManager:
+    """Reconciles running pollers with lambda list_event_source_mappings every refresh interval."""
+
+    def __init__(self, settings: Settings, invoker: Invoker, client_factory: Callable[[str], Any]) -> None:
+        self._settings = settings
+        self._invoker = invoker
+        self._clients = client_factory
+        self._pollers: dict[str, tuple[MappingConfig, DynamoDBStreamPoller, asyncio.Task[None]]] = {}
+        self._checkpoints: dict[str, dict[str, str | None]] = {}
+
+    def running(self) -> dict[str, MappingConfig]:
+        return {uuid: entry[0] for uuid, entry in self._pollers.items()}
+
+    def _list_mappings(self) -> list[dict[str, Any]]:
+        client = self._clients("lambda")
+        mappings: list[dict[str, Any]] = []
+        for page in client.get_paginator("list_event_source_mappings").paginate():
+            mappings.extend(page.get("EventSourceMappings", []))
+        return mappings
+
+    async def _send_failure(self, destination: str, document: dict[str, Any]) -> None:
+        try:
+            await asyncio.to_thread(failure_destination.send, self._clients, destination, document)
+        except Exception:
+            log.exception("could not deliver a failed-batch record to %s", destination)
+
+    async def sync(self) -> None:
+        """One reconciliation: start new/enabled mappings, restart changed ones, stop the rest."""
+        wanted: dict[str, MappingConfig] = {}
+        mappings = await asyncio.to_thread(self._list_mappings)
+        known = {mapping.get("UUID") for mapping in mappings}
+        for mapping in mappings:
+            if mapping.get("State", "Enabled") in ACTIVE_STATES and is_dynamodb_stream(
+                mapping.get("EventSourceArn", "")
+            ):
+                config = MappingConfig.from_api(mapping)
+                wanted[config.uuid] = config
+        for uuid in list(self._pollers):
+            if uuid not in wanted or wanted[uuid] != self._pollers[uuid][0]:
+                self._checkpoints[uuid] = await self._stop(uuid)
+        for uuid in list(self._checkpoints):
+            if uuid not in wanted and uuid not in known:
+                del self._checkpoints[uuid]  # mapping deleted: forget where it was
+        for uuid, config in wanted.items():
+            if uuid not in self._pollers:
+                # An updated or re-enabled mapping resumes where it stopped.
+                self._start(config, self._checkpoints.get(uuid))
+
+    def _start(self, config: MappingConfig, checkpoints: dict[str, str | None] | None = None) -> None:
+        poller = DynamoDBStreamPoller(
+            config,
+            self._clients("dynamodbstreams"),
+            self._invoker.invoke,
+            self._send_failure,
+            self._settings.region,
+        )
+        if checkpoints:
+            poller.adopt(checkpoints)
+        task = asyncio.create_task(poller.run(), name=f"poller-{config.uuid}")
+        self._pollers[config.uuid] = (config, poller, task)
+        log.info("polling %s for %s (mapping %s)", config.stream_arn, config.function_arn, config.uuid)
+
+    async def _stop(self, uuid: str) -> dict[str, str | None]:
+        _config, poller, task = self._pollers.pop(uuid)
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        log.info("stopped polling for mapping %s", uuid)
+        return poller.checkpoints()
+
+    async def run(self) -> None:
+        """Reconcile now, then every refresh interval, until cancelled."""
+        while True:
+            try:
+                await self.sync()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("listing event source mappings failed: %s", exc)
+            await asyncio.sleep(self._settings.refresh_seconds)
+
+    async def stop(self) -> None:
+        for uuid in list(self._pollers):
+            await self._stop(uuid)

@@ -1,0 +1,1 @@
+"""The Lambda half of the emulator: function registry, Runtime API, execution environments, invoker."""

@@ -1,0 +1,118 @@
+"""Warm execution environments per function, up to a concurrency limit; cold starts when none is free."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from emulator.lambdas.environment import EnvironmentStatus, ExecutionEnvironment
+from emulator.lambdas.function_registry import FunctionConfig
+
+log = logging.getLogger(__name__)
+
+EnvironmentFactory = Callable[[FunctionConfig], ExecutionEnvironment]
+
+
+class Throttled(Exception):
+    """Every environment of the function is busy and the concurrency limit is reached."""
+
+
+@dataclass
+class _FunctionEnvironments:
+    revision: tuple[str, ...]
+    members: set[ExecutionEnvironment] = field(default_factory=set)  # every live one: starting, idle, busy
+    idle: list[ExecutionEnvironment] = field(default_factory=list)  # most recently used last
+    freed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+
+class EnvironmentPool:
+    """Hands out warm environments (most recently used first) or new ones; retires stale ones."""
+
+    def __init__(
+        self, factory: EnvironmentFactory, max_concurrency: int, throttle_wait_seconds: float = 3.0
+    ) -> None:
+        self._factory = factory
+        self._max = max(1, max_concurrency)
+        self._throttle_wait = throttle_wait_seconds
+        self._functions: dict[str, _FunctionEnvironments] = {}
+        self._stopping: set[asyncio.Task[None]] = set()
+
+    def _entry(self, config: FunctionConfig) -> _FunctionEnvironments:
+        entry = self._functions.get(config.name)
+        if entry is None:
+            entry = self._functions[config.name] = _FunctionEnvironments(config.revision)
+        return entry
+
+    async def acquire(self, config: FunctionConfig) -> tuple[ExecutionEnvironment, bool]:
+        """A READY environment (cold=False) or a new, not yet started one (cold=True); may raise Throttled."""
+        entry = self._entry(config)
+        if entry.revision != config.revision:
+            self._retire_entry(entry, config.revision)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._throttle_wait
+        async with entry.freed:
+            while True:
+                while entry.idle:
+                    env = entry.idle.pop()
+                    if env.status is EnvironmentStatus.READY and env.config.revision == config.revision:
+                        return env, False
+                    self._discard(entry, env)
+                if len(entry.members) < self._max:
+                    env = self._factory(config)
+                    entry.members.add(env)
+                    return env, True
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise Throttled(config.name)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(entry.freed.wait(), remaining)
+
+    async def release(self, env: ExecutionEnvironment) -> None:
+        """Return an environment after use: kept warm when healthy and current, else stopped."""
+        entry = self._functions.get(env.config.name)
+        if entry is None:
+            self._stop_later(env)
+            return
+        async with entry.freed:
+            if env.status is EnvironmentStatus.READY and env.config.revision == entry.revision:
+                entry.idle.append(env)
+            else:
+                self._discard(entry, env)
+            entry.freed.notify()
+
+    def retire(self, name: str, config: FunctionConfig | None) -> None:
+        """The function changed (or was deleted): stop idle environments, stop busy ones when released."""
+        entry = self._functions.get(name)
+        if entry is None:
+            return
+        self._retire_entry(entry, config.revision if config else ("<deleted>",))
+
+    def _retire_entry(self, entry: _FunctionEnvironments, revision: tuple[str, ...]) -> None:
+        entry.revision = revision
+        for env in entry.idle:
+            self._discard(entry, env)
+        entry.idle.clear()
+
+    def _discard(self, entry: _FunctionEnvironments, env: ExecutionEnvironment) -> None:
+        entry.members.discard(env)
+        self._stop_later(env)
+
+    def _stop_later(self, env: ExecutionEnvironment) -> None:
+        if env.status is EnvironmentStatus.STOPPED:
+            return
+        task = asyncio.ensure_future(env.stop())
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
+
+    def snapshot(self) -> dict[str, list[dict[str, object]]]:
+        """Every live environment per function (for health and tests)."""
+        return {name: [env.describe() for env in entry.members] for name, entry in self._functions.items()}
+
+    async def shutdown(self) -> None:
+        """Stop every environment."""
+        envs = [env for entry in self._functions.values() for env in entry.members]
+        self._functions.clear()
+        await asyncio.gather(*(env.stop() for env in envs), *self._stopping, return_exceptions=True)
