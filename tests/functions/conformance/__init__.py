@@ -1,0 +1,1 @@
+"""Tiny Lambda handlers that make the emulator show each behaviour the conformance suite checks."""
