@@ -192,6 +192,7 @@ class ApiRegistry:
         self._loader: Loader = loader or (lambda: load_snapshot(settings))
         self.snapshot = Snapshot()
         self.loaded = False
+        self._failing = False
         self._listeners: list[Callable[[Snapshot], Awaitable[None] | None]] = []
 
     def on_refresh(self, listener: Callable[[Snapshot], Awaitable[None] | None]) -> None:
@@ -203,8 +204,17 @@ class ApiRegistry:
         try:
             snapshot = await asyncio.to_thread(self._loader)
         except Exception as exc:  # the control plane may be down or mid-apply: serve what we had
-            log.warning("control-plane refresh failed, keeping the last snapshot: %s", exc)
+            # Warn once per outage, not every refresh interval.
+            log.log(
+                logging.DEBUG if self._failing else logging.WARNING,
+                "control-plane refresh failed, keeping the last snapshot: %s",
+                exc,
+            )
+            self._failing = True
             return False
+        if self._failing:
+            log.warning("control-plane refresh recovered")
+        self._failing = False
         self.snapshot = snapshot
         if not self.loaded:
             log.info("serving %d HTTP API(s): %s", len(snapshot.apis), ", ".join(sorted(snapshot.apis)))
