@@ -63,6 +63,10 @@ class Terraform:
             args.append(f"-plugin-dir={self.plugin_dir}")
         self._run(*args)
 
+    def validate(self) -> str:
+        """terraform validate (after init); raises TerraformError with the diagnostics."""
+        return self._run("validate", "-no-color").stdout
+
     def _var_args(self, var_file: Path | None) -> list[str]:
         return [f"-var-file={var_file}"] if var_file else []
 
