@@ -50,3 +50,54 @@ def test_put_item_succeeds_and_stream_keeps_records_with_a_mapping(moto_endpoint
     records = streams.get_records(ShardIterator=iterator)["Records"]
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
     assert records[1]["dynamodb"]["NewImage"]["v"] == {"N": "2"}
+
+
+def _stream_table(ddb: Any, name: str) -> dict[str, Any]:
+    return dict(
+        ddb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )["TableDescription"]
+    )
+
+
+def test_a_cancelled_transaction_keeps_stream_iterators_valid_and_leaves_no_records(
+    moto_endpoint: str,
+) -> None:
+    ddb = _client("dynamodb", moto_endpoint)
+    table = _stream_table(ddb, "cp-patch-tx")
+    streams = _client("dynamodbstreams", moto_endpoint)
+    shard = streams.describe_stream(StreamArn=table["LatestStreamArn"])["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=table["LatestStreamArn"], ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+    )["ShardIterator"]
+    ddb.put_item(TableName="cp-patch-tx", Item={"pk": {"S": "isbn#1"}})
+    page = streams.get_records(ShardIterator=iterator)
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in page["Records"]] == ["isbn#1"]
+
+    cancelled = None
+    try:  # the second Put fails its condition, so moto rolls the whole transaction back
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "cp-patch-tx", "Item": {"pk": {"S": "book#2"}}}},
+                {
+                    "Put": {
+                        "TableName": "cp-patch-tx",
+                        "Item": {"pk": {"S": "isbn#1"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    except ddb.exceptions.TransactionCanceledException as exc:
+        cancelled = exc
+    assert cancelled is not None
+    ddb.put_item(TableName="cp-patch-tx", Item={"pk": {"S": "book#3"}})
+
+    # The iterator handed out before the rollback still sees later writes, and nothing of the rollback.
+    after = streams.get_records(ShardIterator=page["NextShardIterator"])["Records"]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in after] == ["book#3"]
+    assert "Item" not in ddb.get_item(TableName="cp-patch-tx", Key={"pk": {"S": "book#2"}})
