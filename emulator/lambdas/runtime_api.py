@@ -66,6 +66,7 @@ class RuntimeApi:
         self.init_failed = asyncio.Event()
         self.init_error: RuntimeOutcome | None = None
         self._runner: web.AppRunner | None = None
+        self._waiting: set[asyncio.Task[Invocation]] = set()
         self.port = 0
 
     def application(self) -> web.Application:
@@ -78,16 +79,21 @@ class RuntimeApi:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen (port 0 = ephemeral) and return the bound port."""
-        self._runner = web.AppRunner(self.application(), access_log=None, handle_signals=False)
+        # A short shutdown_timeout: a `next` long-poll must never hold up stopping an environment.
+        self._runner = web.AppRunner(
+            self.application(), access_log=None, handle_signals=False, shutdown_timeout=0.5
+        )
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port, reuse_address=True).start()
         self.port = int(self._runner.addresses[0][1])
         return self.port
 
     async def stop(self) -> None:
-        for future in self._results.values():
+        for future in list(self._results.values()):
             if not future.done():
                 future.cancel()
+        for waiter in list(self._waiting):
+            waiter.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -102,7 +108,14 @@ class RuntimeApi:
 
     async def _next(self, request: web.Request) -> web.Response:
         self.ready.set()
-        invocation = await self._queue.get()
+        waiter = asyncio.ensure_future(self._queue.get())
+        self._waiting.add(waiter)
+        try:
+            invocation = await waiter
+        except asyncio.CancelledError:
+            return web.json_response({"errorMessage": "environment stopping", "errorType": "Runtime.Stopping"}, status=410)
+        finally:
+            self._waiting.discard(waiter)
         # Content-Type is mandatory: awslambdaric 4.2.2 hangs on a `next` response without it.
         return web.Response(
             body=invocation.payload,
