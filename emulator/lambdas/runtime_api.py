@@ -113,7 +113,9 @@ class RuntimeApi:
         try:
             invocation = await waiter
         except asyncio.CancelledError:
-            return web.json_response({"errorMessage": "environment stopping", "errorType": "Runtime.Stopping"}, status=410)
+            return web.json_response(
+                {"errorMessage": "environment stopping", "errorType": "Runtime.Stopping"}, status=410
+            )
         finally:
             self._waiting.discard(waiter)
         # Content-Type is mandatory: awslambdaric 4.2.2 hangs on a `next` response without it.
