@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,9 @@ class Terraform:
     data_dir: Path
     env: Mapping[str, str] = field(default_factory=dict)
     plugin_dir: str | None = field(default_factory=lambda: os.environ.get("TF_PLUGIN_DIR") or None)
+    # A wrapper with terraform's CLI, e.g. ("tflocal",), which reads the *.tf files of its working dir.
+    command: Sequence[str] = ("terraform",)
+    cwd: Path | None = None
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         env = {
@@ -45,8 +48,9 @@ class Terraform:
             **self.env,
         }
         proc = subprocess.run(
-            ["terraform", f"-chdir={self.config_dir}", *args],
+            [*self.command, f"-chdir={self.config_dir}", *args],
             env=env,
+            cwd=self.cwd,
             capture_output=True,
             text=True,
             check=False,
