@@ -61,7 +61,8 @@ class Stack:
     destroyed: bool = False
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+        make_client: Any = boto3.client  # boto3's overloads accept only literal service names
+        return make_client(service, endpoint_url=self.endpoint, region_name=REGION)
 
 
 def tflocal_env(endpoint: str) -> dict[str, str]:
