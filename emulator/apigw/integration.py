@@ -4,8 +4,9 @@ Event shape per AWS (http-api-develop-integrations-lambda, format 2.0): header n
 headers joined with commas; repeated query keys joined with commas; Cookie headers moved to `cookies`;
 `pathParameters`, `queryStringParameters`, `cookies`, `body` and `stageVariables` omitted when empty; binary
 bodies base64-encoded with `isBase64Encoded: true`; requestContext.time as dd/MMM/yyyy:HH:mm:ss +0000.
-A timeout (InvocationStatus.TIMEOUT or TimeoutInMillis, 30 s max) is 503 {"message":"Service Unavailable"},
-which is what HTTP APIs answer (a REST API would answer 504).
+The integration timeout (TimeoutInMillis, 30 s max) is 503 {"message":"Service Unavailable"}, which is what
+HTTP APIs answer (a REST API would answer 504). The function's own timeout is different: Lambda reports it as an
+unhandled function error (Sandbox.Timedout), so the API answers it like any function error, 500.
 """
 
 from __future__ import annotations
@@ -165,11 +166,7 @@ class InvokeIntegration:
             ctx["integration_status"] = "200"
             ctx["function_payload"] = result.payload
             return
-        if result.status is InvocationStatus.TIMEOUT:
-            ctx["integration_status"] = "200"
-            ctx["integration_error"] = "The Lambda function timed out"
-            raise IntegrationTimeout(ctx["integration_error"])
-        if result.status is InvocationStatus.FUNCTION_ERROR:
+        if result.status in (InvocationStatus.FUNCTION_ERROR, InvocationStatus.TIMEOUT):
             ctx["integration_status"] = "200"
             raise self._fail(
                 ctx, f"The Lambda function returned an error: {result.payload[:500].decode(errors='replace')}"

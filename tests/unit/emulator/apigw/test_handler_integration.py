@@ -133,11 +133,12 @@ def test_failed_invocations_are_500(status: InvocationStatus) -> None:
         run(InvokeIntegration(result(status, b'{"errorMessage":"boom"}'))(ctx_for("GET", "/x", "GET /x")))
 
 
-def test_function_timeout_is_503_service_unavailable() -> None:
-    with pytest.raises(IntegrationTimeout) as raised:
+def test_function_timeout_is_a_function_error_500() -> None:
+    # Lambda reports its own timeout as an unhandled function error; only TimeoutInMillis is a 503.
+    with pytest.raises(IntegrationError) as raised:
         run(InvokeIntegration(result(InvocationStatus.TIMEOUT))(ctx_for("GET", "/x", "GET /x")))
-    assert raised.value.status == 503
-    assert raised.value.body() == b'{"message":"Service Unavailable"}'
+    assert raised.value.status == 500
+    assert raised.value.body() == b'{"message":"Internal Server Error"}'
 
 
 def test_integration_timeout_in_millis_is_enforced() -> None:
