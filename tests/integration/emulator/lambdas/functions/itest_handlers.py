@@ -10,8 +10,16 @@ _CALLS = {"count": 0}
 
 
 def echo(event, context):
+    """Echoes; {"crash": true} exits the process, {"raise": "msg"} raises, {"sleep": s} sleeps."""
     _CALLS["count"] += 1
     print(f"echo called with {json.dumps(event)}")
+    if event.get("crash"):
+        sys.stdout.flush()
+        os._exit(3)
+    if event.get("raise"):
+        raise ValueError(event["raise"])
+    if event.get("sleep"):
+        time.sleep(float(event["sleep"]))
     return {
         "event": event,
         "pid": os.getpid(),
