@@ -15,7 +15,8 @@ _BOTO_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_
 
 @lru_cache(maxsize=64)
 def _client(service: str, endpoint_url: str, region: str) -> Any:
-    return boto3.session.Session().client(
+    session: Any = boto3.session.Session()
+    return session.client(
         service,
         endpoint_url=endpoint_url,
         region_name=region,

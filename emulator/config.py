@@ -46,7 +46,9 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
-            control_plane_url=_env("EMULATOR_CONTROL_PLANE_URL", _env("AWS_ENDPOINT_URL", cls.control_plane_url)),
+            control_plane_url=_env(
+                "EMULATOR_CONTROL_PLANE_URL", _env("AWS_ENDPOINT_URL", cls.control_plane_url)
+            ),
             region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", cls.region)),
             host=_env("EMULATOR_HOST", cls.host),
             port=int(_env("EMULATOR_PORT", str(cls.port))),

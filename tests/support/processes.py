@@ -24,21 +24,32 @@ def free_port() -> int:
 
 @contextmanager
 def running(
-    args: list[str], *, health_url: str, log_path: Path, env: dict[str, str] | None = None, timeout: float = 20
+    args: list[str],
+    *,
+    health_url: str,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 20,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `python <args>` in its own process group until the block ends; wait for health_url first."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, "PYTHONPATH": f"{REPO_ROOT}{os.pathsep}{REPO_ROOT / 'services'}", **(env or {})}
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, *args], cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, *args],
+            cwd=REPO_ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
         try:
             wait_for_http(health_url, timeout=timeout)
         except AssertionError:
-            raise AssertionError(f"{args} did not become healthy; log:\n{log_path.read_text()[-4000:]}") from None
+            raise AssertionError(
+                f"{args} did not become healthy; log:\n{log_path.read_text()[-4000:]}"
+            ) from None
         yield proc
     finally:
         stop(proc)
