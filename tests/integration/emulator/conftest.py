@@ -21,7 +21,7 @@ import requests
 
 from devstack.terraform import Terraform, local_endpoint_env
 from mock_idp.bad_tokens import BadTokens
-from tests.support.processes import free_port, running
+from tests.support.processes import free_port, moto_server, running
 
 TERRAFORM_DIR = Path(__file__).parent / "terraform"
 WRITER = ("local-writer", "local-writer-secret")
@@ -113,6 +113,14 @@ def _plugin_dir() -> str | None:
 
 
 @pytest.fixture(scope="session")
+def conformance_moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A control plane of the suite's own: our emulator polls every stream mapping it finds there, so a
+    moto shared with other suites' emulators could see records delivered twice."""
+    with moto_server(tmp_path_factory.mktemp("conformance-moto")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdpProcess]:
     base = tmp_path_factory.mktemp("conformance-idp")
     process = IdpProcess(port=free_port(), key_dir=base / "keys", log_dir=base)
@@ -122,7 +130,9 @@ def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdpProcess]:
 
 
 @pytest.fixture(scope="session")
-def applied(moto_endpoint: str, idp: IdpProcess, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def applied(
+    conformance_moto: str, idp: IdpProcess, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     """terraform apply of tests/integration/emulator/terraform against moto; returns its outputs."""
     work = tmp_path_factory.mktemp("conformance-tf")
     var_file = work / "conformance.tfvars.json"
@@ -131,7 +141,7 @@ def applied(moto_endpoint: str, idp: IdpProcess, tmp_path_factory: pytest.TempPa
         config_dir=TERRAFORM_DIR,
         state_path=work / "terraform.tfstate",
         data_dir=work / "tf-data",
-        env=local_endpoint_env(moto_endpoint),
+        env=local_endpoint_env(conformance_moto),
         plugin_dir=_plugin_dir(),
     )
     terraform.init()
@@ -141,12 +151,12 @@ def applied(moto_endpoint: str, idp: IdpProcess, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session")
 def emulator(
-    moto_endpoint: str, applied: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+    conformance_moto: str, applied: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Emulator]:
     port, lambda_port = free_port(), free_port()
     env = {
-        "EMULATOR_CONTROL_PLANE_URL": moto_endpoint,
-        "AWS_ENDPOINT_URL": moto_endpoint,
+        "EMULATOR_CONTROL_PLANE_URL": conformance_moto,
+        "AWS_ENDPOINT_URL": conformance_moto,
         "EMULATOR_PORT": str(port),
         "EMULATOR_LAMBDA_PORT": str(lambda_port),
         "EMULATOR_CODE_MAP": "conformance-*=tests/functions",
@@ -163,5 +173,5 @@ def emulator(
         session = requests.Session()
         # Several APIs may live in the shared moto: the Host header picks ours, as on AWS.
         session.headers["Host"] = f"{applied['api_id']}.execute-api.localhost:{port}"
-        yield Emulator(port, lambda_port, applied, moto_endpoint, session, log_path)
+        yield Emulator(port, lambda_port, applied, conformance_moto, session, log_path)
         session.close()
