@@ -14,9 +14,6 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from emulator import aws_clients
 from emulator.apigw.lambda_permission import LambdaPolicy
 from emulator.apigw.model import Api, Authorizer, Integration, Route, Snapshot, Stage, Throttle
 from emulator.apigw.router import RouteTable, split_route_key
@@ -129,6 +126,11 @@ def _authorizer(item: dict[str, Any]) -> Authorizer:
 
 def load_snapshot(settings: Settings) -> Snapshot:
     """Read every HTTP API and the policies of the functions they integrate with. Blocking (boto3)."""
+    # boto3 is imported here, in the refresh thread, so the server listens before it is loaded.
+    from botocore.exceptions import ClientError
+
+    from emulator import aws_clients
+
     gateway = aws_clients.client(settings, "apigatewayv2")
     lambdas = aws_clients.client(settings, "lambda")
     account = _account_id(settings)
@@ -169,6 +171,8 @@ def load_snapshot(settings: Settings) -> Snapshot:
 
 
 def _policy_document(lambdas: Any, function_arn: str) -> str:
+    from botocore.exceptions import ClientError
+
     try:
         return str(lambdas.get_policy(FunctionName=function_arn).get("Policy", ""))
     except ClientError as exc:
@@ -178,6 +182,10 @@ def _policy_document(lambdas: Any, function_arn: str) -> str:
 
 
 def _account_id(settings: Settings) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from emulator import aws_clients
+
     try:
         return str(aws_clients.client(settings, "sts").get_caller_identity()["Account"])
     except (ClientError, BotoCoreError, KeyError):
@@ -192,6 +200,8 @@ class ApiRegistry:
         self._loader: Loader = loader or (lambda: load_snapshot(settings))
         self.snapshot = Snapshot()
         self.loaded = False
+        # Set once the first refresh was attempted: requests that arrive earlier wait for it.
+        self.first_attempt = asyncio.Event()
         self._failing = False
         self._listeners: list[Callable[[Snapshot], Awaitable[None] | None]] = []
 
@@ -201,6 +211,12 @@ class ApiRegistry:
 
     async def refresh(self) -> bool:
         """Load a new snapshot in a worker thread; on failure keep the old one. True when replaced."""
+        try:
+            return await self._refresh()
+        finally:
+            self.first_attempt.set()
+
+    async def _refresh(self) -> bool:
         try:
             snapshot = await asyncio.to_thread(self._loader)
         except Exception as exc:  # the control plane may be down or mid-apply: serve what we had
@@ -227,13 +243,16 @@ class ApiRegistry:
 
     async def run(self) -> None:
         while True:
-            await asyncio.sleep(self._settings.refresh_seconds)
             await self.refresh()
+            await asyncio.sleep(self._settings.refresh_seconds)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[ApiRegistry]:
-        """Initial load, then background refreshes for the lifetime of the block."""
-        await self.refresh()
+        """Background refreshes (the first one right away) for the lifetime of the block.
+
+        The server starts listening without waiting for the control plane; the parse step holds early
+        requests until the first refresh was attempted.
+        """
         task = asyncio.create_task(self.run(), name="apigw-registry-refresh")
         try:
             yield self

@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from aiohttp import web
 
 from emulator.apigw.api_registry import ApiRegistry
@@ -17,6 +20,7 @@ from emulator.apigw.errors import NotFound, PayloadTooLarge
 from emulator.apigw.model import DEFAULT_STAGE, Api
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+FIRST_LOAD_WAIT_SECONDS = 10.0
 HOST_SUFFIX = ".execute-api.localhost"
 
 
@@ -37,6 +41,9 @@ class ParseRequest:
 
     async def __call__(self, ctx: RequestContext) -> None:
         request = ctx["request"]
+        if not self._registry.first_attempt.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._registry.first_attempt.wait(), FIRST_LOAD_WAIT_SECONDS)
         snapshot = ctx["snapshot"] = self._registry.snapshot
         host = request.headers.get("Host", "")
         api = select_api(snapshot.apis, host)
