@@ -10,11 +10,12 @@ TOOLS := $(CURDIR)/.tools
 PYTEST := $(BIN)/python -m pytest
 export PYTHONPATH := $(CURDIR):$(CURDIR)/services
 
-# Offline machines point this at a provider mirror; real users leave it empty for a normal init.
-TF_PLUGIN_DIR ?=
+# Offline machines point this at a provider mirror (found by itself at /opt/tf-plugins); everyone else leaves
+# it empty and gets a normal `terraform init` from the registry.
+TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
 export TF_PLUGIN_DIR
 
-.PHONY: help venv lint workflow-lint unit integration tf-check e2e-cycle test local-up local-test local-down local-clean bench
+.PHONY: help venv lint workflow-lint aws-deploy aws-smoke aws-destroy unit integration tf-check e2e-cycle test local-up local-test local-down local-clean bench
 
 help: ## List every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -54,7 +55,7 @@ integration: venv ## Integration tests (moto server processes, terraform apply, 
 
 tf-check: venv $(TOOLS)/checkov/.installed ## terraform validate and checkov
 	$(BIN)/python -m devstack tf-validate
-	$(TOOLS)/checkov/bin/checkov -d terraform --quiet --compact --framework terraform
+	$(TOOLS)/checkov/bin/checkov -d terraform --quiet --compact --framework terraform --skip-download
 
 local-up: venv ## Start moto server, mock_idp and the emulator; apply terraform/ against them
 	$(BIN)/python -m devstack up
@@ -72,6 +73,16 @@ e2e-cycle: venv ## local-up on free ports, local-test, local-down (always)
 	$(BIN)/python -m devstack cycle
 
 test: lint unit integration tf-check e2e-cycle ## Everything: lint, unit, integration, terraform checks, e2e cycle
+
+ENV ?= dev
+aws-deploy: venv ## Apply terraform/ to AWS as environment ENV (needs make docker-delivery first)
+	ENV=$(ENV) $(BIN)/python -m devstack aws-deploy
+
+aws-smoke: venv ## Run the e2e suite against ENV's API (TOKEN_URL, CLIENT_ID, CLIENT_SECRET, SCOPE)
+	ENV=$(ENV) $(BIN)/python -m devstack aws-smoke
+
+aws-destroy: venv ## Destroy environment ENV
+	ENV=$(ENV) $(BIN)/python -m devstack aws-destroy
 
 bench: venv ## Emulator benchmarks against a running local stack
 	$(BIN)/python bench/gateway_bench.py

@@ -13,6 +13,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("down", help="stop exactly the processes `up` started")
     sub.add_parser("cycle", help="up on free ports in a separate state dir, run tests/e2e, down (always)")
     sub.add_parser("tf-validate", help="terraform init (offline mirror if TF_PLUGIN_DIR) and validate")
+    for action in ("deploy", "smoke", "destroy"):
+        sub.add_parser(f"aws-{action}", help=f"aws-{action} of environment ENV (see README: Deploy to AWS)")
     args = parser.parse_args(argv)
 
     if args.command == "up":
@@ -27,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.cycle import cycle
 
         return cycle()
+    if args.command.startswith("aws-"):
+        from devstack.aws_deploy import main as aws_main
+
+        return aws_main(args.command.removeprefix("aws-"))
     from devstack.tf_validate import main as tf_validate
 
     return tf_validate()

@@ -28,10 +28,10 @@ def local_endpoint_env(endpoint_url: str, region: str = "us-east-1") -> dict[str
 
 @dataclass
 class Terraform:
-    """One root configuration (`config_dir`) with its own data dir and state file."""
+    """One root configuration (`config_dir`) with its own data dir and state file (None: the backend's)."""
 
     config_dir: Path
-    state_path: Path
+    state_path: Path | None
     data_dir: Path
     env: Mapping[str, str] = field(default_factory=dict)
     plugin_dir: str | None = field(default_factory=lambda: os.environ.get("TF_PLUGIN_DIR") or None)
@@ -74,9 +74,12 @@ class Terraform:
     def _var_args(self, var_file: Path | None) -> list[str]:
         return [f"-var-file={var_file}"] if var_file else []
 
+    def _state(self) -> list[str]:
+        return [f"-state={self.state_path}"] if self.state_path else []
+
     def apply(self, var_file: Path | None = None) -> str:
         return self._run(
-            "apply", "-no-color", "-auto-approve", f"-state={self.state_path}", *self._var_args(var_file)
+            "apply", "-no-color", "-auto-approve", *self._state(), *self._var_args(var_file)
         ).stdout
 
     def plan_changes(self, var_file: Path | None = None) -> int:
@@ -85,7 +88,7 @@ class Terraform:
             "plan",
             "-no-color",
             "-detailed-exitcode",
-            f"-state={self.state_path}",
+            *self._state(),
             *self._var_args(var_file),
             check=False,
         )
@@ -94,10 +97,8 @@ class Terraform:
         return proc.returncode
 
     def destroy(self, var_file: Path | None = None) -> None:
-        self._run(
-            "destroy", "-no-color", "-auto-approve", f"-state={self.state_path}", *self._var_args(var_file)
-        )
+        self._run("destroy", "-no-color", "-auto-approve", *self._state(), *self._var_args(var_file))
 
     def outputs(self) -> dict[str, Any]:
-        raw = json.loads(self._run("output", "-json", f"-state={self.state_path}").stdout)
+        raw = json.loads(self._run("output", "-json", *self._state()).stdout)
         return {name: item["value"] for name, item in raw.items()}
