@@ -24,6 +24,7 @@ fail() { printf '[docker-smoke] FAIL %s\n' "$*" >&2; failures=$((failures + 1));
 free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # Events that reach our code without touching AWS: an unknown HTTP route (404 problem) and an empty batch.
+# shellcheck disable=SC2016 # "$default" is the literal stage name
 http_event='{"version": "2.0", "routeKey": "GET /_smoke", "rawPath": "/_smoke", "rawQueryString": "",
   "headers": {}, "requestContext": {"http": {"method": "GET", "path": "/_smoke", "sourceIp": "127.0.0.1"},
   "requestId": "smoke", "routeKey": "GET /_smoke", "stage": "$default"}, "isBase64Encoded": false}'

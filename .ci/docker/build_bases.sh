@@ -6,7 +6,7 @@
 # An image is rebuilt only when its label org.books-cqrs.base-version differs from the hash of its inputs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$here/lib.sh"
 
 CACHE_DIR=${BOOKS_CQRS_CACHE_DIR:-/var/cache/books-cqrs}

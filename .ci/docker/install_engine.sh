@@ -3,7 +3,7 @@
 # no systemd, no iptables, no bridge). Safe to re-run: an engine that already answers is left alone.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$here/lib.sh"
 
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/books-cqrs-dockerd.log}
