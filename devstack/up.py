@@ -83,7 +83,8 @@ def print_summary(config: StackConfig) -> None:
         f'  Create a book:  curl -s -X POST {config.api_url}/v1/catalog/books -H "Authorization: Bearer $TOKEN"'
         f" -H 'Content-Type: application/json' -d '{book}'",
         f"  Process logs:   {config.log_dir}/",
-        f"  Function logs:  {py} -m emulator logs {config.environment}-books-command --follow",
+        f"  Function logs:  {py} -m emulator logs {config.environment}-books-command --follow"
+        f" --control-plane {config.endpoint_url}",
         f"  Stack env:      set -a; source {config.stack_env_path}; set +a",
         "",
     ]
