@@ -90,8 +90,10 @@ COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compos
 COMPOSE_PROJECT ?= books-cqrs
 DOCKER_SOCKET ?= /var/run/docker.sock
 # Base image overrides for docker-build (CI passes the local bases from .ci/docker/build_bases.sh).
+# DOCKER_CLI_IMAGE: where the emulator image copies the docker CLI from (default docker:28-cli).
 BASE_IMAGE_LAMBDA ?=
 BASE_IMAGE_PYTHON ?=
+DOCKER_CLI_IMAGE ?=
 HADOLINT := $(TOOLS)/hadolint/bin/hadolint
 .PHONY: docker-lint docker-build docker-smoke docker-up docker-down
 # What the compose file needs: the image tag and the Docker socket's group (for the emulator's container executor).
@@ -107,7 +109,8 @@ docker-lint: $(TOOLS)/hadolint/.installed ## hadolint every Dockerfile in the re
 	$(HADOLINT) $$(git ls-files -co --exclude-standard -- '*Dockerfile')
 
 docker-build: ## Build all images, tag <version> and <version>-<sha>; function digests to build/image_digests.json
-	BASE_IMAGE_LAMBDA=$(BASE_IMAGE_LAMBDA) BASE_IMAGE_PYTHON=$(BASE_IMAGE_PYTHON) scripts/docker_build.sh
+	BASE_IMAGE_LAMBDA=$(BASE_IMAGE_LAMBDA) BASE_IMAGE_PYTHON=$(BASE_IMAGE_PYTHON) DOCKER_CLI_IMAGE=$(DOCKER_CLI_IMAGE) \
+	  scripts/docker_build.sh
 
 docker-smoke: ## Run each function image once against a fake Runtime API, as uid 993 like Lambda
 	BASE_IMAGE_LAMBDA=$(BASE_IMAGE_LAMBDA) scripts/docker_smoke.sh

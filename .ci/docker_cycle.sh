@@ -13,6 +13,7 @@ cycle_started=$(now_ms)
 export DOCKER_BUILD_NETWORK=host
 export BASE_IMAGE_LAMBDA=books-cqrs/lambda-python:3.11
 export BASE_IMAGE_PYTHON=books-cqrs/python-base:3.11
+export DOCKER_CLI_IMAGE=books-cqrs/docker-cli:bookworm
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 report_total() {
@@ -25,7 +26,7 @@ step "engine (.ci/docker/install_engine.sh)" bash .ci/docker/install_engine.sh
 step "base images (.ci/docker/build_bases.sh)" bash .ci/docker/build_bases.sh
 step "make docker-lint" make --no-print-directory docker-lint
 step "make docker-build" make --no-print-directory docker-build \
-  BASE_IMAGE_LAMBDA="$BASE_IMAGE_LAMBDA" BASE_IMAGE_PYTHON="$BASE_IMAGE_PYTHON"
+  BASE_IMAGE_LAMBDA="$BASE_IMAGE_LAMBDA" BASE_IMAGE_PYTHON="$BASE_IMAGE_PYTHON" DOCKER_CLI_IMAGE="$DOCKER_CLI_IMAGE"
 step "make docker-smoke" make --no-print-directory docker-smoke BASE_IMAGE_LAMBDA="$BASE_IMAGE_LAMBDA"
 
 run_e2e=$DOCKER_CYCLE_E2E

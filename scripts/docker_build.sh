@@ -9,6 +9,7 @@
 # Environment:
 #   BASE_IMAGE_LAMBDA   base of the function images (default: the Dockerfiles' own, public.ecr.aws/lambda/python)
 #   BASE_IMAGE_PYTHON   base of mock_idp, emulator, controlplane (default: the Dockerfiles' own, python:3.12-slim)
+#   DOCKER_CLI_IMAGE    where the emulator image copies the docker CLI from (default: the Dockerfile's, docker:cli)
 #   DOCKER_BUILD_NETWORK  passed as --network to builds (CI: host, on machines without a bridge network)
 #   IMAGE_PREFIX        repository prefix (default books-cqrs)
 #   DIGESTS_FILE        where the digests go (default build/image_digests.json)
@@ -20,6 +21,7 @@ IMAGE_PREFIX=${IMAGE_PREFIX:-books-cqrs}
 DIGESTS_FILE=${DIGESTS_FILE:-build/image_digests.json}
 BASE_IMAGE_LAMBDA=${BASE_IMAGE_LAMBDA:-}
 BASE_IMAGE_PYTHON=${BASE_IMAGE_PYTHON:-}
+DOCKER_CLI_IMAGE=${DOCKER_CLI_IMAGE:-}
 DOCKER_BUILD_NETWORK=${DOCKER_BUILD_NETWORK:-}
 FUNCTIONS=(command query projector)
 ALL=(command query projector mock_idp emulator controlplane)
@@ -66,8 +68,11 @@ build_one() {
   args+=(-t "$IMAGE_PREFIX/$name:$tag_sha")
   if [ "$kind" = lambda ]; then base=$BASE_IMAGE_LAMBDA; else base=$BASE_IMAGE_PYTHON; fi
   [ -n "$base" ] && args+=(--build-arg "BASE_IMAGE=$base")
+  [ "$name" = emulator ] && [ -n "$DOCKER_CLI_IMAGE" ] && args+=(--build-arg "DOCKER_CLI_IMAGE=$DOCKER_CLI_IMAGE")
   [ -n "$DOCKER_BUILD_NETWORK" ] && args+=(--network "$DOCKER_BUILD_NETWORK")
-  args+=(--label "org.opencontainers.image.version=$version" --label "org.opencontainers.image.revision=$sha")
+  # No revision label: an unchanged build context must give the same image ID (digest) on every commit, so
+  # Terraform does not roll out functions whose code did not change. The <version>-<sha> tag keeps the trace.
+  args+=(--label "org.opencontainers.image.version=$version")
   mkdir -p build/logs
   log_file=build/logs/docker-build-$name.log
   started=$(now_ms)

@@ -3,6 +3,7 @@
 #   books-cqrs/debian-base:bookworm  debootstrap --variant=minbase, docker import (rootfs tarball cached)
 #   books-cqrs/python-base:3.11      + python3, venv at /opt/venv, pip configured like the build host
 #   books-cqrs/lambda-python:3.11    + awslambdaric, LAMBDA_TASK_ROOT=/var/task, ENTRYPOINT python -m awslambdaric
+#   books-cqrs/docker-cli:bookworm   only /usr/local/bin/docker (the emulator image copies it, as from docker:cli)
 # An image is rebuilt only when its label org.books-cqrs.base-version differs from the hash of its inputs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +17,7 @@ HOST_CA_BUNDLE=${HOST_CA_BUNDLE:-}
 DEBIAN_IMAGE=books-cqrs/debian-base:$SUITE
 PYTHON_IMAGE=books-cqrs/python-base:3.11
 LAMBDA_IMAGE=books-cqrs/lambda-python:3.11
+DOCKER_CLI_IMAGE=books-cqrs/docker-cli:$SUITE
 LABEL_KEY=org.books-cqrs.base-version
 # Bump when the rootfs recipe changes (the cached tarball and every image above it are then rebuilt).
 ROOTFS_RECIPE=2
@@ -110,12 +112,18 @@ build_lambda() {
     --build-arg "AWSLAMBDARIC_VERSION=$AWSLAMBDARIC_VERSION" "$here/bases/lambda-python"
 }
 
+build_docker_cli() {
+  quiet_build "$DOCKER_CLI_IMAGE" -t "$DOCKER_CLI_IMAGE" \
+    --build-arg "DEBIAN_BASE=$DEBIAN_IMAGE" --build-arg "BASE_VERSION=$DOCKER_CLI_VERSION" "$here/bases/docker-cli"
+}
+
 mkdir -p "$CACHE_DIR"
 detect_pip
 # Each version covers its own inputs and its parent's version, so a changed parent rebuilds the children.
 DEBIAN_VERSION=$(printf '%s minbase %s' "$SUITE" "$ROOTFS_RECIPE" | hash_of)
 PYTHON_VERSION=$({ echo "$DEBIAN_VERSION $PIP_INDEX_URL_ARG $PIP_EXTRA_INDEX_URL_ARG $PIP_TRUSTED_HOST_ARG"; cat "$here/bases/python-base/Dockerfile" "$HOST_CA_BUNDLE"; } | hash_of)
 LAMBDA_VERSION=$({ echo "$PYTHON_VERSION $AWSLAMBDARIC_VERSION"; cat "$here/bases/lambda-python/Dockerfile"; } | hash_of)
+DOCKER_CLI_VERSION=$({ echo "$DEBIAN_VERSION"; cat "$here/bases/docker-cli/Dockerfile"; } | hash_of)
 
 if [ "$(image_version "$DEBIAN_IMAGE")" = "$DEBIAN_VERSION" ]; then
   step "$DEBIAN_IMAGE cached" true
@@ -140,4 +148,10 @@ else
   step "build $LAMBDA_IMAGE" build_lambda
 fi
 
-docker image ls --format '[docker]   {{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' | grep -E 'books-cqrs/(debian-base|python-base|lambda-python)'
+if [ "$(image_version "$DOCKER_CLI_IMAGE")" = "$DOCKER_CLI_VERSION" ]; then
+  step "$DOCKER_CLI_IMAGE cached" true
+else
+  step "build $DOCKER_CLI_IMAGE" build_docker_cli
+fi
+
+docker image ls --format '[docker]   {{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' | grep -E 'books-cqrs/(debian-base|python-base|lambda-python|docker-cli)'
