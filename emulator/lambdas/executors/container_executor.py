@@ -19,10 +19,39 @@ log = logging.getLogger(__name__)
 
 # The image brings its own interpreter, paths and AWS_EXECUTION_ENV; ours would break it.
 _IMAGE_OWNED = ("PATH", "PYTHONPATH", "AWS_EXECUTION_ENV", "LAMBDA_TASK_ROOT")
+# Lambda runs every image as this user (sbx_user1051), whatever the image's USER says.
+LAMBDA_USER = "993:990"
+# Every function container carries this label, so a stack teardown can find leftovers after a hard kill.
+CONTAINER_LABEL = "books-cqrs.emulator.function"
+
+
+async def _docker(*args: str) -> int:
+    proc = await asyncio.create_subprocess_exec(
+        shutil.which("docker") or "docker",
+        *args,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    return await asyncio.wait_for(proc.wait(), 30)
+
+
+async def resolve_image(image_uri: str) -> str:
+    """The local image to run for an ImageUri.
+
+    The ImageUri names a registry (ECR) image by digest. When it was pulled or pushed, Docker knows it by that
+    name. A locally built image that was never pushed is known by its ID instead: the digest that
+    `make docker-build` records for Terraform is that ID. Nothing is ever pulled: a missing image fails now.
+    """
+    if await _docker("image", "inspect", image_uri) == 0:
+        return image_uri
+    _, _, digest = image_uri.partition("@")
+    if digest.startswith("sha256:") and await _docker("image", "inspect", digest) == 0:
+        return digest
+    raise RuntimeError(f"image {image_uri} is not in the local Docker engine (build it, or pull it first)")
 
 
 class ContainerExecutor(SubprocessExecutor):
-    """One container per environment (`docker run --rm`); stop removes it. Not yet covered by tests."""
+    """One container per environment (`docker run --rm`); stop removes it. Exercised by the Docker CI cycle."""
 
     # Containers reach the Runtime API from outside the host's loopback.
     runtime_api_bind_host = "0.0.0.0"
@@ -46,15 +75,18 @@ class ContainerExecutor(SubprocessExecutor):
         )
         for name in _IMAGE_OWNED:
             env.pop(name, None)
+        image = await resolve_image(config.image_uri)
         self._container = f"emulator-{log_stream.rsplit(']', 1)[-1]}"
-        args = [docker, "run", "--rm", "-i", "--name", self._container, "--memory", f"{config.memory_size}m"]
+        args = [docker, "run", "--rm", "-i", "--pull", "never", "--name", self._container]
+        args += ["--label", f"{CONTAINER_LABEL}={config.name}", "--user", LAMBDA_USER]
+        args += ["--memory", f"{config.memory_size}m"]
         if self._settings.docker_network:
             args += ["--network", self._settings.docker_network]
         else:
             args += ["--add-host", "host.docker.internal:host-gateway"]
         for key, value in env.items():
             args += ["-e", f"{key}={value}"]
-        args += [config.image_uri, config.handler]
+        args += [image, config.handler]
         self._proc = await asyncio.create_subprocess_exec(
             *args,
             stdin=asyncio.subprocess.DEVNULL,
