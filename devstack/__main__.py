@@ -1,4 +1,4 @@
-"""Command line of the local stack: python -m devstack up|down|cycle|tf-validate."""
+"""Command line of the local stack: python -m devstack up|down|cycle|tf-validate|aws-*."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("tf-validate", help="terraform init (offline mirror if TF_PLUGIN_DIR) and validate")
     for action in ("deploy", "smoke", "destroy"):
         sub.add_parser(f"aws-{action}", help=f"aws-{action} of environment ENV (see README: Deploy to AWS)")
+    sub.add_parser(
+        "aws-ecr", help="create ENV's ECR repositories only (apply -target=module.ecr); print their URLs"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "up":

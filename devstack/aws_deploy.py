@@ -1,4 +1,4 @@
-"""make aws-deploy / aws-smoke / aws-destroy: the same terraform/ applied to AWS, one environment per ENV."""
+"""make aws-deploy / aws-smoke / aws-destroy / docker-delivery's aws-ecr: terraform/ applied per ENV."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ from devstack.config import REPO_ROOT
 from devstack.terraform import Terraform, TerraformError
 
 DIGESTS_FILE = REPO_ROOT / "build" / "image_digests.json"
+# The ECR repositories (and the KMS key they are encrypted with, which -target pulls in as a dependency).
+ECR_TARGET = "module.ecr"
+# Stand-ins for variables the ECR resources never read, so creating the repositories needs neither an issuer
+# nor built images; the full apply (aws-deploy) passes the real values.
+_ECR_PLACEHOLDER_ISSUER = "https://issuer.invalid"
+_ECR_PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
 _NOT_COPIED = shutil.ignore_patterns(
     ".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*_override.tf", "*.tfvars*", "bootstrap"
 )
@@ -64,12 +70,24 @@ def check_credentials() -> str:
         ) from None
 
 
+def digests_file() -> Path:
+    """build/image_digests.json, or DIGESTS_FILE (the delivery test points both sides at a copy)."""
+    override = _env("DIGESTS_FILE")
+    if not override:
+        return DIGESTS_FILE
+    return Path(override) if Path(override).is_absolute() else REPO_ROOT / override
+
+
 def read_digests() -> dict[str, str]:
-    if not DIGESTS_FILE.is_file():
+    path = digests_file()
+    if not path.is_file():
+        raise PrerequisiteError(f"{path} is missing: run `make docker-delivery` first")
+    try:
+        return dict(json.loads(path.read_text())["image_digests"])
+    except (ValueError, KeyError, TypeError):
         raise PrerequisiteError(
-            f"{DIGESTS_FILE.relative_to(REPO_ROOT)} is missing: run `make docker-delivery` first"
-        )
-    return dict(json.loads(DIGESTS_FILE.read_text())["image_digests"])
+            f'{path} is not {{"image_digests": {{...}}}}: run `make docker-build` and `make docker-delivery`'
+        ) from None
 
 
 def required(name: str) -> str:
@@ -105,15 +123,17 @@ def init(terraform: Terraform, env: str) -> None:
         terraform.init()
 
 
-def write_var_file(env: str, digests: dict[str, str]) -> Path:
+def write_var_file(
+    env: str, digests: dict[str, str], *, issuer: str | None = None, name: str = "deploy.tfvars.json"
+) -> Path:
     variables: dict[str, Any] = {
         "environment": env,
         "region": region(),
-        "jwt_issuer": required("JWT_ISSUER"),
+        "jwt_issuer": issuer or required("JWT_ISSUER"),
         "jwt_audience": _env("JWT_AUDIENCE", "books-api"),
         "image_digests": digests,
     }
-    path = deploy_dir(env) / "deploy.tfvars.json"
+    path = deploy_dir(env) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(variables, indent=2) + "\n")
     return path
@@ -154,6 +174,41 @@ def deploy() -> int:
     return 0
 
 
+def apply_targeted(terraform: Terraform, var_file: Path, target: str) -> None:
+    """terraform apply -target=<target>: Terraform.apply has no target option, and only this action needs one."""
+    state = [f"-state={terraform.state_path}"] if terraform.state_path else []
+    terraform._run(
+        "apply", "-no-color", "-auto-approve", f"-target={target}", *state, f"-var-file={var_file}"
+    )
+
+
+def ecr() -> int:
+    """Create (or keep) ENV's ECR repositories only: apply -target=module.ecr; write and print repository_urls.
+
+    Same working copy, state and backend as aws-deploy, so the later full apply finds the repositories in state.
+    """
+    env = environment_name()
+    check_tools("terraform")
+    check_credentials()
+    placeholders = {fn: _ECR_PLACEHOLDER_DIGEST for fn in ("command", "query", "projector")}
+    var_file = write_var_file(
+        env, placeholders, issuer=_env("JWT_ISSUER", _ECR_PLACEHOLDER_ISSUER), name="ecr.tfvars.json"
+    )
+    terraform = terraform_for(env)
+    init(terraform, env)
+    apply_targeted(terraform, var_file, ECR_TARGET)
+    urls = terraform.outputs().get("repository_urls") or {}
+    missing = sorted({"command", "query", "projector"} - set(urls))
+    if missing:
+        raise PrerequisiteError(
+            f"terraform output repository_urls lacks {', '.join(missing)} after the ECR apply"
+        )
+    path = deploy_dir(env) / "repository_urls.json"
+    path.write_text(json.dumps(urls, indent=2, sort_keys=True) + "\n")
+    sys.stdout.write(json.dumps(urls, sort_keys=True) + "\n")
+    return 0
+
+
 def smoke() -> int:
     env = environment_name()
     stack_file = Path(_env("STACK_ENV", str(deploy_dir(env) / "stack.env")))
@@ -185,7 +240,7 @@ def destroy() -> int:
 
 def main(action: str) -> int:
     try:
-        return {"deploy": deploy, "smoke": smoke, "destroy": destroy}[action]()
+        return {"deploy": deploy, "ecr": ecr, "smoke": smoke, "destroy": destroy}[action]()
     except (PrerequisiteError, TerraformError) as exc:
         sys.stderr.write(f"aws-{action}: {exc}\n")
         return 1
