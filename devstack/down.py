@@ -13,10 +13,14 @@ from devstack.steps import step
 def down(config: StackConfig | None = None) -> int:
     config = config or StackConfig.from_env()
     if config.mode == "docker":
-        from devstack.docker_mode import stop_compose
+        from devstack.docker_mode import DockerModeError, stop_compose
 
-        stop_compose(config)
-    for service in reversed(service_definitions(config)):
+        try:
+            stop_compose(config)
+        except DockerModeError as exc:
+            sys.stderr.write(f"local-down failed: {exc}\n")
+            return 1
+    for service in reversed(service_definitions(config) if config.mode != "docker" else []):
         pid_file = config.pid_dir / f"{service.name}.pid"
         with step(f"stop {service.name}", prefix="local-down") as current:
             pid = processes.read_pid(pid_file, marker(service))

@@ -107,6 +107,9 @@ def up(config: StackConfig | None = None) -> int:
     except (ports.PortInUseError, processes.StartError, TerraformError, OSError, KeyError, ValueError) as exc:
         sys.stderr.write(f"local-up failed: {exc}\n")
         return 1
+    except RuntimeError as exc:  # DockerModeError (MODE=docker)
+        sys.stderr.write(f"local-up failed: {exc}\n")
+        return 1
     stack_env.write(config.stack_env_path, stack_env.stack_values(config, outputs))
     print_summary(config)
     return 0
