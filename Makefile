@@ -122,5 +122,15 @@ docker-up: ## Start aws, idp and emulator containers (docker-compose.yml) and wa
 docker-down: ## Stop and remove the compose stack's containers and network
 	$(COMPOSE_ENV) $(COMPOSE) -p $(COMPOSE_PROJECT) down --remove-orphans
 
+# ---- Delivery: push the function images, record the pushed digests (README: Deploy to AWS) -----------------------
+# REGISTRY=host:port pushes to <REGISTRY>/<ENV>-books-<fn> instead of ECR (the delivery test uses a local registry).
+REGISTRY ?=
+.PHONY: docker-delivery docker-test
+docker-delivery: venv ## Push function images to ENV's ECR repos (or REGISTRY=host:port); pushed digests to build/
+	REGISTRY=$(REGISTRY) ENV=$(ENV) PYTHON=$(BIN)/python scripts/docker_delivery.sh
+
+docker-test: venv ## Delivery tests (tests/docker): local registry, docker-delivery, aws-deploy on moto; needs Docker
+	DOCKER_TEST_REQUIRED=1 $(PYTEST) -q -m docker tests/docker
+
 bench: venv ## Emulator benchmarks against a running local stack
 	$(BIN)/python bench/gateway_bench.py
