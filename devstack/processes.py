@@ -101,7 +101,9 @@ def start(service: Service, pid_dir: Path, log_dir: Path, timeout: float = 30) -
             start_new_session=True,
         )
     (pid_dir / f"{service.name}.pid").write_text(str(proc.pid))
-    if not wait_until(lambda: proc.poll() is None and healthy(service.health_url), timeout):
+    # Stop waiting as soon as it is healthy, or has exited.
+    wait_until(lambda: proc.poll() is not None or healthy(service.health_url), timeout)
+    if proc.poll() is not None or not healthy(service.health_url):
         code = proc.poll()
         stop_pid(proc.pid)
         tail = log_path.read_text(errors="replace")[-2000:]
