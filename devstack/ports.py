@@ -15,6 +15,14 @@ def is_listening(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+_PORT_VARIABLES = {
+    "moto": "MOTO_PORT",
+    "emulator": "EMULATOR_PORT",
+    "emulator-lambda": "EMULATOR_LAMBDA_PORT",
+    "mock_idp": "MOCK_IDP_PORT",
+}
+
+
 def ensure_free(host: str, port: int, name: str) -> None:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -23,7 +31,8 @@ def ensure_free(host: str, port: int, name: str) -> None:
         except OSError:
             raise PortInUseError(
                 f"port {port} ({name}) on {host} is already in use by another process; "
-                f"stop it or choose another port (see `make help` and README: Ports)"
+                f"stop it, or choose another port with {_PORT_VARIABLES.get(name, 'its variable')}=<port> "
+                "(README: The local stack)"
             ) from None
 
 

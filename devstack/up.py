@@ -44,7 +44,7 @@ def write_var_file(config: StackConfig) -> None:
 def start_services(config: StackConfig) -> None:
     for service in service_definitions(config):
         pid_file = config.pid_dir / f"{service.name}.pid"
-        port = config.ports["moto" if service.name == "moto" else service.name]
+        needed = {k: v for k, v in config.ports.items() if k.split("-")[0] == service.name}
         with step(f"start {service.name}") as current:
             pid = processes.read_pid(pid_file, marker(service))
             if pid and processes.healthy(service.health_url):
@@ -52,12 +52,13 @@ def start_services(config: StackConfig) -> None:
                 continue
             if pid:
                 processes.stop_pid(pid)
-            ports.ensure_free(config.host, port, service.name)
+            for name, port in needed.items():
+                ports.ensure_free(config.host, port, name)
             if service.name == "moto":
                 # A fresh control plane knows nothing: the old state would describe resources that are gone.
                 (config.terraform_dir / "terraform.tfstate").unlink(missing_ok=True)
             pid = processes.start(service, config.pid_dir, config.log_dir)
-            current.note = f"started on :{port} (pid {pid})"
+            current.note = f"started on :{next(iter(needed.values()))} (pid {pid})"
 
 
 def apply_terraform(config: StackConfig) -> dict[str, object]:
