@@ -57,13 +57,13 @@ tf-check: venv $(TOOLS)/checkov/.installed ## terraform validate and checkov
 	$(BIN)/python -m devstack tf-validate
 	$(TOOLS)/checkov/bin/checkov -d terraform --quiet --compact --framework terraform --skip-download
 
-local-up: venv ## Start moto server, mock_idp and the emulator; apply terraform/ against them
+local-up: venv ## Start moto server, mock_idp and the emulator, apply terraform/ (MODE=docker: in containers)
 	$(BIN)/python -m devstack up
 
 local-test: venv ## Run the e2e suite against the running local stack
 	$(PYTEST) -q tests/e2e
 
-local-down: venv ## Stop exactly the processes local-up started
+local-down: venv ## Stop exactly what local-up started (same MODE)
 	$(BIN)/python -m devstack down
 
 local-clean: local-down ## local-down, then remove .local/
