@@ -94,10 +94,14 @@ def test_delivery_records_the_registry_digests_of_the_pushed_images(
         # A registry digest, not the local image ID that docker-build wrote.
         assert digest != delivery.local_ids[fn]
         assert f"{repository}@{digest}" in repo_digests(delivery.local_ids[fn])
-        name = f"{delivery.env}-books-{fn}"
-        assert registry_digest(registry, name, delivery.version) == digest
-        assert registry_digest(registry, name, f"{delivery.version}-{delivery.head_sha()}") == digest
+    # Both tags, as the delivery recorded them (HEAD may move while the suite runs: others commit meanwhile).
     pushed = json.loads((delivery.digests_file.parent / "pushed_images.json").read_text())["images"]
+    for fn in FUNCTIONS:
+        version_tag, sha_tag = pushed[fn]["tags"]
+        assert version_tag == delivery.version
+        assert re.fullmatch(rf"{re.escape(delivery.version)}-[0-9a-f]{{12}}(-dirty)?", sha_tag)
+        for tag in (version_tag, sha_tag):
+            assert registry_digest(registry, f"{delivery.env}-books-{fn}", tag) == first_delivery[fn]
     assert {fn: pushed[fn]["image_uri"] for fn in FUNCTIONS} == {
         fn: f"{registry}/{delivery.env}-books-{fn}@{first_delivery[fn]}" for fn in FUNCTIONS
     }
