@@ -17,7 +17,8 @@
 #   ENV            environment name (default dev)
 #   IMAGE_PREFIX   local repository prefix of the built images (default books-cqrs)
 #   DIGESTS_FILE   digests file (default build/image_digests.json); PUSHED_FILE (default <its dir>/pushed_images.json)
-#   PYTHON         the venv's python (default .venv/bin/python); AWS_CLI the aws CLI (default: PATH, then .venv/bin/aws)
+#   PYTHON         the venv's python (default .venv/bin/python); AWS_CLI the aws CLI (default: .venv/bin/aws, then PATH)
+#   AWS_REGION     ECR region (default AWS_DEFAULT_REGION, else us-east-1, as aws-deploy)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -30,6 +31,7 @@ PUSHED_FILE=${PUSHED_FILE:-$(dirname "$DIGESTS_FILE")/pushed_images.json}
 PYTHON=${PYTHON:-$repo/.venv/bin/python}
 AWS_CLI=${AWS_CLI:-}
 FUNCTIONS=(command query projector)
+region=${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}
 
 log() { printf '[docker-delivery] %s\n' "$*"; }
 die() { printf '[docker-delivery] error: %s\n' "$*" >&2; exit 1; }
@@ -40,6 +42,7 @@ REGISTRY_PASSWORD_VALUE=""
 
 # ---- prerequisites: each failure is one line saying what to do --------------------------------------------------
 check_local() {
+  [[ $REGISTRY != *://* ]] || die "REGISTRY=$REGISTRY: give host[:port] without a scheme, e.g. 127.0.0.1:5000"
   [[ $ENV =~ ^[a-z][a-z0-9-]{0,19}$ ]] || die "ENV=$ENV: use a lowercase letter, then letters, digits or '-' (at most 20)"
   [ -x "$PYTHON" ] || die "$PYTHON not found: run make venv"
   timeout 20 docker info >/dev/null 2>&1 ||
@@ -65,16 +68,17 @@ check_local() {
 }
 
 find_aws_cli() {
-  [ -n "$AWS_CLI" ] || AWS_CLI=$(command -v aws || true)
+  # The venv's awscli first (the version the repo pins), then whatever PATH has.
   [ -n "$AWS_CLI" ] || { [ -x "$repo/.venv/bin/aws" ] && AWS_CLI=$repo/.venv/bin/aws; }
+  [ -n "$AWS_CLI" ] || AWS_CLI=$(command -v aws || true)
   [ -n "$AWS_CLI" ] || die "the aws CLI is not installed: run make venv (awscli is a dev dependency) or install AWS CLI v2"
-  "$AWS_CLI" sts get-caller-identity --output text >/dev/null 2>&1 ||
+  "$AWS_CLI" sts get-caller-identity --region "$region" --output text >/dev/null 2>&1 ||
     die "no working AWS credentials (aws sts get-caller-identity failed): configure a profile or assume the deploy role"
 }
 
 # ---- where the images go ---------------------------------------------------------------------------------------
 ecr_repositories() {
-  local urls fn url region
+  local urls fn url
   log "ECR repositories of $ENV (python -m devstack aws-ecr: terraform apply -target=module.ecr)"
   urls=$(ENV=$ENV "$PYTHON" -m devstack aws-ecr) || die "creating the ECR repositories failed (message above)"
   for fn in "${FUNCTIONS[@]}"; do
@@ -83,7 +87,6 @@ ecr_repositories() {
     REPO_REF[$fn]=$url
   done
   registry_host=${REPO_REF[command]%%/*}
-  region=${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}
   REGISTRY_PASSWORD_VALUE=$("$AWS_CLI" ecr get-login-password --region "$region") ||
     die "aws ecr get-login-password failed: check the credentials' ecr:GetAuthorizationToken permission"
   docker login --username AWS --password-stdin "$registry_host" <<<"$REGISTRY_PASSWORD_VALUE" >/dev/null ||
@@ -92,7 +95,6 @@ ecr_repositories() {
 }
 
 given_registry() {
-  [[ $REGISTRY != *://* ]] || die "REGISTRY=$REGISTRY: give host[:port] without a scheme, e.g. 127.0.0.1:5000"
   local fn
   for fn in "${FUNCTIONS[@]}"; do REPO_REF[$fn]=${REGISTRY%/}/$ENV-books-$fn; done
 }
