@@ -174,14 +174,6 @@ def deploy() -> int:
     return 0
 
 
-def apply_targeted(terraform: Terraform, var_file: Path, target: str) -> None:
-    """terraform apply -target=<target>: Terraform.apply has no target option, and only this action needs one."""
-    state = [f"-state={terraform.state_path}"] if terraform.state_path else []
-    terraform._run(
-        "apply", "-no-color", "-auto-approve", f"-target={target}", *state, f"-var-file={var_file}"
-    )
-
-
 def ecr() -> int:
     """Create (or keep) ENV's ECR repositories only: apply -target=module.ecr; write and print repository_urls.
 
@@ -196,7 +188,7 @@ def ecr() -> int:
     )
     terraform = terraform_for(env)
     init(terraform, env)
-    apply_targeted(terraform, var_file, ECR_TARGET)
+    terraform.apply(var_file, targets=[ECR_TARGET])
     urls = terraform.outputs().get("repository_urls") or {}
     missing = sorted({"command", "query", "projector"} - set(urls))
     if missing:

@@ -77,9 +77,11 @@ class Terraform:
     def _state(self) -> list[str]:
         return [f"-state={self.state_path}"] if self.state_path else []
 
-    def apply(self, var_file: Path | None = None) -> str:
+    def apply(self, var_file: Path | None = None, targets: Sequence[str] = ()) -> str:
+        """terraform apply (of `targets` only, when given)."""
+        target_args = [f"-target={target}" for target in targets]
         return self._run(
-            "apply", "-no-color", "-auto-approve", *self._state(), *self._var_args(var_file)
+            "apply", "-no-color", "-auto-approve", *target_args, *self._state(), *self._var_args(var_file)
         ).stdout
 
     def plan_changes(self, var_file: Path | None = None) -> int:
