@@ -43,6 +43,14 @@ step "make local-up MODE=docker" make --no-print-directory local-up MODE=docker 
 if [ "$e2e_rc" -eq 0 ]; then
   step "make local-test" make --no-print-directory local-test || e2e_rc=$?
 fi
+# The smoke suite the deploy workflows run after an AWS deploy, here against the local stack's URL and issuer,
+# with a token fetched by client credentials exactly as it would be from a real identity provider.
+if [ "$e2e_rc" -eq 0 ]; then
+  step "make aws-smoke (local stack URL and issuer)" env STACK_ENV=.local/stack.env \
+    TOKEN_URL="http://127.0.0.1:${MOCK_IDP_PORT:-4569}/oauth2/token" CLIENT_ID=local-writer \
+    CLIENT_SECRET=local-writer-secret SCOPE=books:write \
+    make --no-print-directory aws-smoke ENV=local || e2e_rc=$?
+fi
 # Always tear down, even after a failure, and keep the first failure's exit status.
 step "make local-down MODE=docker" make --no-print-directory local-down MODE=docker || [ "$e2e_rc" -ne 0 ] || e2e_rc=$?
 exit "$e2e_rc"
