@@ -206,7 +206,7 @@ def smoke() -> int:
     stack_file = Path(_env("STACK_ENV", str(deploy_dir(env) / "stack.env")))
     if not stack_file.is_file() and not _env("API_URL"):
         raise PrerequisiteError(
-            f"{stack_file.relative_to(REPO_ROOT)} is missing and API_URL is unset: run `make aws-deploy ENV={env}`"
+            f"{stack_file} is missing and API_URL is unset: run `make aws-deploy ENV={env}`"
         )
     for name in ("TOKEN_URL", "CLIENT_ID", "CLIENT_SECRET"):
         required(name)

@@ -42,3 +42,14 @@ def test_main_reports_a_prerequisite_error_without_a_traceback(
     err = capsys.readouterr().err
     assert err.startswith("aws-deploy: ENV='bad name'") and "Traceback" not in err
     assert err.count("\n") == 1
+
+
+def test_smoke_without_a_deployed_stack_says_to_deploy_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ENV", "pr-7")
+    monkeypatch.setenv("STACK_ENV", str(tmp_path / "elsewhere" / "stack.env"))
+    monkeypatch.delenv("API_URL", raising=False)
+    assert aws_deploy.main("smoke") == 1
+    err = capsys.readouterr().err
+    assert "run `make aws-deploy ENV=pr-7`" in err and "Traceback" not in err
