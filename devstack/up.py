@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+import requests
+
 from devstack import ports, processes, source_digests, stack_env
 from devstack.config import REPO_ROOT, StackConfig
 from devstack.services import marker, service_definitions
@@ -72,6 +74,22 @@ def apply_terraform(config: StackConfig) -> dict[str, object]:
     return terraform.outputs()
 
 
+def wait_until_served(config: StackConfig, api_id: str, timeout: float = 30.0) -> None:
+    """The emulator re-reads the control plane every few seconds: wait until it serves the applied API."""
+
+    def served() -> bool:
+        try:
+            health = requests.get(f"{config.lambda_url}/_emulator/health", timeout=2).json()
+        except (requests.RequestException, ValueError):
+            return False
+        return "$default" in (health.get("apis") or {}).get(api_id, [])
+
+    with step("emulator serves the API") as current:
+        if not processes.wait_until(served, timeout, interval=0.2):
+            raise processes.StartError(f"the emulator did not pick up API {api_id} within {timeout:.0f}s")
+        current.note = f"{api_id} on {config.api_url}"
+
+
 def print_summary(config: StackConfig) -> None:
     py = ".venv/bin/python"
     book = '{"title":"Dune","authors":["Frank Herbert"],"isbn":"9780441172719"}'
@@ -105,6 +123,7 @@ def up(config: StackConfig | None = None) -> int:
         else:
             start_services(config)
         outputs = apply_terraform(config)
+        wait_until_served(config, str(outputs["api_id"]))
     except (ports.PortInUseError, processes.StartError, TerraformError, OSError, KeyError, ValueError) as exc:
         sys.stderr.write(f"local-up failed: {exc}\n")
         return 1

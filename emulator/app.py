@@ -30,29 +30,17 @@ async def health(request: web.Request) -> web.Response:
     state = request.app[READY_KEY]
     if not state.get("ready"):
         return web.json_response({"status": "starting"}, status=503)
+    registry = state.get("api_registry")
+    # What the gateway serves now, so a caller that just applied Terraform can wait for it to be picked up.
+    apis = {api.id: sorted(api.stages) for api in registry.snapshot.apis.values()} if registry else {}
     return web.json_response(
         {
             "status": "ok",
             "uptime_seconds": round(time.monotonic() - state["started"], 3),
             **state.get("info", {}),
+            "apis": apis,
         }
     )
-
-
-def _gateway_app(settings: Settings, invoker: Any, log_sink: Any) -> web.Application:
-    """The HTTP API gateway (another module); a 503 placeholder when it cannot be imported."""
-    try:
-        from emulator.gateway import create_gateway_app
-    except ImportError as exc:
-        log.error("HTTP API gateway unavailable (%s); serving 503 on port %d", exc, settings.port)
-        app = web.Application()
-
-        async def unavailable(request: web.Request) -> web.Response:
-            return web.json_response({"message": "HTTP API gateway not available in this build"}, status=503)
-
-        app.router.add_route("*", "/{tail:.*}", unavailable)
-        return app
-    return create_gateway_app(settings, invoker, log_sink)
 
 
 class Emulator:
@@ -106,7 +94,10 @@ class Emulator:
         loop.set_default_executor(
             concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="aws")
         )
-        gateway = _gateway_app(self.settings, self.invoker, self.log_sink)
+        from emulator.gateway import REGISTRY_KEY, create_gateway_app
+
+        gateway = create_gateway_app(self.settings, self.invoker, self.log_sink)
+        self._state["api_registry"] = gateway[REGISTRY_KEY]
         for app, port in ((gateway, self.settings.port), (self.lambda_app(), self.settings.lambda_port)):
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()
