@@ -29,6 +29,8 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "services")]
 
+from books.domain.isbn import isbn13_check_digit  # noqa: E402
+
 from devstack import ports, stack_env  # noqa: E402
 
 
@@ -107,8 +109,7 @@ def delete_bench_api(stack: dict[str, str], api_id: str, statement_id: str) -> N
 
 def create_book(stack: dict[str, str], bearer: str) -> str:
     digits = "978" + f"{uuid.uuid4().int % 10**9:09d}"
-    check = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits)) % 10) % 10
-    body = {"title": "Bench", "authors": ["Bench Author"], "isbn": digits + str(check)}
+    body = {"title": "Bench", "authors": ["Bench Author"], "isbn": digits + isbn13_check_digit(digits)}
     response = requests.post(
         f"{stack['API_URL']}/v1/catalog/books",
         json=body,

@@ -19,8 +19,6 @@ REVIEWED_SOURCES = {
         "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4"
     ),
 }
-# Kept for callers that only care about the stream patch.
-PATCHED_SOURCE_SHA256 = REVIEWED_SOURCES["moto.dynamodb.models.table.StreamShard.add"]
 
 # Item writes that must not interleave with a transaction (moto serves requests on many threads).
 _WRITE_METHODS = ("put_item", "delete_item", "update_item", "transact_write_items")
@@ -39,10 +37,6 @@ def _current_sources() -> dict[str, Callable[..., Any]]:
         "moto.dynamodb.models.table.StreamShard.add": StreamShard.add,
         "moto.dynamodb.models.DynamoDBBackend.transact_write_items": DynamoDBBackend.transact_write_items,
     }
-
-
-def stream_shard_add_fingerprint() -> str:
-    return source_fingerprint(_current_sources()["moto.dynamodb.models.table.StreamShard.add"])
 
 
 def changed_sources() -> dict[str, str]:

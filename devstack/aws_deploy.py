@@ -12,7 +12,7 @@ from typing import Any
 
 from devstack import stack_env
 from devstack.config import REPO_ROOT
-from devstack.terraform import Terraform, TerraformError
+from devstack.terraform import LOCAL_FILES, Terraform, TerraformError
 
 DIGESTS_FILE = REPO_ROOT / "build" / "image_digests.json"
 # The ECR repositories (and the KMS key they are encrypted with, which -target pulls in as a dependency).
@@ -21,9 +21,7 @@ ECR_TARGET = "module.ecr"
 # nor built images; the full apply (aws-deploy) passes the real values.
 _ECR_PLACEHOLDER_ISSUER = "https://issuer.invalid"
 _ECR_PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
-_NOT_COPIED = shutil.ignore_patterns(
-    ".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*_override.tf", "*.tfvars*", "bootstrap"
-)
+_NOT_COPIED = shutil.ignore_patterns(*LOCAL_FILES, "bootstrap")
 
 
 class PrerequisiteError(RuntimeError):

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Files of a working directory that never belong in a copy of a configuration: state, caches, local switches.
+LOCAL_FILES = (".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*_override.tf", "*.tfvars*")
+
 
 class TerraformError(RuntimeError):
     """A terraform command failed; the message carries its output."""

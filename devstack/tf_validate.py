@@ -10,13 +10,11 @@ import tempfile
 from pathlib import Path
 
 from devstack.config import REPO_ROOT
-from devstack.terraform import Terraform, TerraformError
+from devstack.terraform import LOCAL_FILES, Terraform, TerraformError
 
 TERRAFORM_ROOT = REPO_ROOT / "terraform"
 # Local-only files that must not leak into the throwaway copy (state, caches, a developer's S3 backend switch).
-_NOT_COPIED = shutil.ignore_patterns(
-    ".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*_override.tf", "*.tfvars*"
-)
+_NOT_COPIED = shutil.ignore_patterns(*LOCAL_FILES)
 
 
 def configurations(root: Path = TERRAFORM_ROOT) -> list[Path]:

@@ -181,15 +181,22 @@ def _policy_document(lambdas: Any, function_arn: str) -> str:
         raise
 
 
+_ACCOUNT_IDS: dict[str, str] = {}  # control plane URL -> account id (it never changes: ask once)
+
+
 def _account_id(settings: Settings) -> str:
+    if settings.control_plane_url in _ACCOUNT_IDS:
+        return _ACCOUNT_IDS[settings.control_plane_url]
     from botocore.exceptions import BotoCoreError, ClientError
 
     from emulator import aws_clients
 
     try:
-        return str(aws_clients.client(settings, "sts").get_caller_identity()["Account"])
+        account = str(aws_clients.client(settings, "sts").get_caller_identity()["Account"])
     except (ClientError, BotoCoreError, KeyError):
-        return "123456789012"  # moto's default account, used by the local stack
+        return "123456789012"  # moto's default account, used by the local stack; asked again next refresh
+    _ACCOUNT_IDS[settings.control_plane_url] = account
+    return account
 
 
 class ApiRegistry:
