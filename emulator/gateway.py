@@ -58,8 +58,8 @@ class Gateway:
             RouteRequest(),  # most specific route (404)
             ThrottleRequest(Throttles()),  # stage/route token bucket (429)
             AuthorizeRequest(authorizer),  # JWT authorizer (401, 403)
-            InvokeIntegration(invoker),  # Lambda permission, 2.0 event, invoke (500, 503)
-            MapResponse(),  # 2.0 response mapping (500 when malformed)
+            InvokeIntegration(invoker),  # Lambda permission, 1.0 or 2.0 event, invoke (500, 503)
+            MapResponse(),  # 1.0 or 2.0 response mapping (500 when malformed)
         )
         self._access_log = AccessLogger(log_sink)
 

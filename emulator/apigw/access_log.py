@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from emulator.apigw.context import RequestContext
-from emulator.apigw.integration import clf_time
+from emulator.apigw.event_common import clf_time
 from emulator.logs.sink import LogSink
 
 log = logging.getLogger(__name__)

@@ -57,8 +57,10 @@ class RequestContext(TypedDict, total=False):
     """Set by the authorize step when the route uses a JWT authorizer."""
     authorizer_error: str
     """Why the authorizer denied the request ($context.authorizer.error)."""
+    payload_format: str
+    """The integration's PayloadFormatVersion ("1.0" or "2.0"): event shape and response mapping."""
     event: bytes
-    """The payload format 2.0 event sent to Lambda (integrate step)."""
+    """The event sent to Lambda, in `payload_format` (integrate step)."""
     integration_status: str
     """Lambda's own status for the invocation ($context.integrationStatus): "200" when it answered."""
     integration_latency_ms: int

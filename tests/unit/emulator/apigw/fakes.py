@@ -69,8 +69,9 @@ def api(
     stages: dict[str, Stage] | None = None,
     authorizers: tuple[Authorizer, ...] = (),
     timeout_ms: int = 30_000,
+    payload_format: str = "2.0",
 ) -> Api:
-    integration = Integration("int1", "AWS_PROXY", INVOKE_URI, FUNCTION_ARN, "2.0", timeout_ms)
+    integration = Integration("int1", "AWS_PROXY", INVOKE_URI, FUNCTION_ARN, payload_format, timeout_ms)
     return Api(
         id=api_id,
         name="books",

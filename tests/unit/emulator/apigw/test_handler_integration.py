@@ -8,7 +8,9 @@ import base64
 import pytest
 
 from emulator.apigw.errors import IntegrationError, IntegrationTimeout
-from emulator.apigw.integration import InvokeIntegration, build_event, clf_time
+from emulator.apigw.event_common import clf_time
+from emulator.apigw.event_v2 import build_event
+from emulator.apigw.integration import InvokeIntegration
 from emulator.apigw.lambda_permission import LambdaPolicy
 from emulator.apigw.model import Stage
 from emulator.invocation import InvocationResult, InvocationStatus

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from emulator.apigw.errors import IntegrationError
-from emulator.apigw.response import MapResponse, map_response
+from emulator.apigw.response import MapResponse
+from emulator.apigw.response_v2 import map_response
 from tests.unit.emulator.apigw.fakes import context, run
 
 
