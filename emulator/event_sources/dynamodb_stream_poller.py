@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 0.1
 MAX_IDLE_POLL_SECONDS = 0.25
 MAX_RETRY_DELAY_SECONDS = 2.0
+# First wait after Lambda throttles a batch; doubled on each throttle in a row, up to MAX_RETRY_DELAY_SECONDS.
+THROTTLE_DELAY_SECONDS = 0.1
 
 InvokeFn = Callable[[str, bytes], Awaitable[InvocationResult]]
 FailureFn = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -105,6 +107,7 @@ class BatchDelivery:
     async def deliver(self, records: list[dict[str, Any]], checkpoint: Callable[[str], None]) -> None:
         """Return once every record was delivered or handed to the on-failure destination."""
         pending: deque[tuple[list[dict[str, Any]], int]] = deque([(records, 0)])
+        throttled = 0  # throttles in a row: the backoff exponent
         while pending:
             batch, retries = pending.popleft()
             if self._too_old(batch[0]):
@@ -115,10 +118,14 @@ class BatchDelivery:
             self.invocations += 1
             result = await self.invoke(self.mapping.function_arn, payload)
             if result.status in (InvocationStatus.THROTTLED, InvocationStatus.NOT_FOUND):
-                # Lambda could not invoke at all: retry without spending the retry budget.
-                await self.sleep(MAX_RETRY_DELAY_SECONDS / 2)
+                # The function did not run, so this is no function error: MaximumRetryAttempts counts
+                # "retries when the function returns an error" (API_EventSourceMappingConfiguration). Back
+                # off and retry the same batch; only the record age (MaximumRecordAgeInSeconds) ends it.
+                await self.sleep(min(THROTTLE_DELAY_SECONDS * 2**throttled, MAX_RETRY_DELAY_SECONDS))
+                throttled += 1
                 pending.appendleft((batch, retries))
                 continue
+            throttled = 0
             failed = first_failed_index(batch, result, self.mapping.report_batch_item_failures)
             if failed is None:
                 checkpoint(sequence_number(batch[-1]))

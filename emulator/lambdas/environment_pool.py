@@ -1,4 +1,11 @@
-"""Warm execution environments per function, up to a concurrency limit; cold starts when none is free."""
+"""Warm execution environments per function, up to a concurrency limit; cold starts when none is free.
+
+A function's reserved concurrency (PutFunctionConcurrency) is its cap, and a call past it is throttled at
+once, as Lambda answers it (TooManyRequestsException, ReservedFunctionConcurrentInvocationLimitExceeded);
+0 throttles every call. Unreserved functions share the emulator's `max_concurrency` per function, where a
+caller waits up to `throttle_wait_seconds` for an environment to free up (an emulator choice that smooths a
+small machine) before it is throttled with ConcurrentInvocationLimitExceeded.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +23,16 @@ log = logging.getLogger(__name__)
 EnvironmentFactory = Callable[[FunctionConfig], ExecutionEnvironment]
 
 
+RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
+ACCOUNT_LIMIT = "ConcurrentInvocationLimitExceeded"
+
+
 class Throttled(Exception):
     """Every environment of the function is busy and the concurrency limit is reached."""
+
+    def __init__(self, function: str, reason: str) -> None:
+        super().__init__(f"{function}: {reason}")
+        self.reason = reason
 
 
 @dataclass
@@ -51,22 +66,27 @@ class EnvironmentPool:
         entry = self._entry(config)
         if entry.revision != config.revision:
             self._retire_entry(entry, config.revision)
+        reserved = config.reserved_concurrency
+        limit = self._max if reserved is None else max(0, reserved)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._throttle_wait
+        deadline = loop.time() + (self._throttle_wait if reserved is None else 0.0)
         async with entry.freed:
             while True:
-                while entry.idle:
-                    env = entry.idle.pop()
-                    if env.status is EnvironmentStatus.READY and env.config.revision == config.revision:
-                        return env, False
-                    self._discard(entry, env)
-                if len(entry.members) < self._max:
+                # Starting and running environments count; idle ones are free to take. A lowered cap
+                # (or 0) is honoured even while more warm environments than it allows still exist.
+                busy = len(entry.members) - len(entry.idle)
+                if busy < limit:
+                    while entry.idle:
+                        env = entry.idle.pop()
+                        if env.status is EnvironmentStatus.READY and env.config.revision == config.revision:
+                            return env, False
+                        self._discard(entry, env)
                     env = self._factory(config)
                     entry.members.add(env)
                     return env, True
                 remaining = deadline - loop.time()
                 if remaining <= 0:
-                    raise Throttled(config.name)
+                    raise Throttled(config.name, ACCOUNT_LIMIT if reserved is None else RESERVED_LIMIT)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(entry.freed.wait(), remaining)
 

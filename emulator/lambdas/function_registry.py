@@ -22,6 +22,9 @@ class FunctionConfig:
     environment: dict[str, str] = field(default_factory=dict)
     timeout: float = 3.0
     memory_size: int = 128
+    # PutFunctionConcurrency's cap on execution environments; None = unreserved (the account's limit).
+    # Not part of `revision`: changing it does not make warm environments stale.
+    reserved_concurrency: int | None = None
     # Anything that, when changed by a new deployment, makes warm environments stale.
     revision: tuple[str, ...] = ()
 
@@ -38,6 +41,12 @@ def function_name(reference: str) -> str:
     if len(parts) >= 3 and parts[1] == "function":  # <account>:function:<name>[:qualifier]
         return parts[2]
     return parts[0]  # <name>[:qualifier]
+
+
+def reserved_concurrency_of(response: dict[str, Any]) -> int | None:
+    """GetFunction's Concurrency.ReservedConcurrentExecutions (or a GetFunctionConcurrency answer's)."""
+    value = (response.get("Concurrency") or response).get("ReservedConcurrentExecutions")
+    return None if value is None else int(value)
 
 
 def config_from_get_function(response: dict[str, Any]) -> FunctionConfig:
@@ -67,6 +76,7 @@ def config_from_get_function(response: dict[str, Any]) -> FunctionConfig:
         environment=environment,
         timeout=timeout,
         memory_size=memory,
+        reserved_concurrency=reserved_concurrency_of(response),
         revision=revision,
     )
 
@@ -76,7 +86,15 @@ def boto3_fetcher(lambda_client: Any) -> Callable[[str], FunctionConfig | None]:
 
     def fetch(name: str) -> FunctionConfig | None:
         try:
-            return config_from_get_function(lambda_client.get_function(FunctionName=name))
+            response = lambda_client.get_function(FunctionName=name)
+            if "Concurrency" not in response:
+                # moto 5.2.5 leaves Concurrency out of GetFunction when the reservation is 0 (a falsy
+                # check), so ask GetFunctionConcurrency, which reports 0 as 0.
+                response = {
+                    **response,
+                    "Concurrency": lambda_client.get_function_concurrency(FunctionName=name),
+                }
+            return config_from_get_function(response)
         except lambda_client.exceptions.ResourceNotFoundException:
             return None
 
@@ -143,6 +161,9 @@ class FunctionRegistry:
             elif old is None or new.revision != old.revision:
                 self._configs[name] = new
             else:
+                # Same deployment: keep warm environments, but serve settings such as the reserved
+                # concurrency as they are now.
+                self._configs[name] = new
                 continue
             log.info(
                 "function %s %s", name, "deleted" if new is None else "changed: retiring warm environments"

@@ -62,7 +62,13 @@ async def invoke(request: web.Request) -> web.StreamResponse:
     if result.status is InvocationStatus.NOT_FOUND:
         return _not_found(function)
     if result.status is InvocationStatus.THROTTLED:
-        return aws_error(429, "TooManyRequestsException", "Rate Exceeded.")
+        # The body is Lambda's own ({"Reason", "Type", "message"}); the function did not run.
+        return web.Response(
+            body=result.payload,
+            status=429,
+            content_type="application/json",
+            headers={"x-amzn-ErrorType": "TooManyRequestsException", "x-amzn-RequestId": result.request_id},
+        )
     if result.function_error or result.status in (InvocationStatus.FUNCTION_ERROR, InvocationStatus.TIMEOUT):
         headers["X-Amz-Function-Error"] = result.function_error or "Unhandled"
     return web.Response(body=result.payload, status=200, headers=headers, content_type="application/json")

@@ -21,13 +21,9 @@ def not_found_payload(function: str) -> bytes:
     ).encode()
 
 
-THROTTLED_PAYLOAD = json.dumps(
-    {
-        "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
-        "Type": "User",
-        "message": "Rate Exceeded.",
-    }
-).encode()
+def throttled_payload(reason: str) -> bytes:
+    """Lambda's TooManyRequestsException body for a concurrency throttle (API_Invoke, "Errors")."""
+    return json.dumps({"Reason": reason, "Type": "User", "message": "Rate Exceeded."}).encode()
 
 
 class LambdaInvoker:
@@ -72,8 +68,10 @@ class LambdaInvoker:
     async def _run(self, config: FunctionConfig, request_id: str, payload: bytes) -> InvocationResult:
         try:
             env, cold = await self.pool.acquire(config)
-        except Throttled:
-            return InvocationResult(InvocationStatus.THROTTLED, THROTTLED_PAYLOAD, request_id)
+        except Throttled as throttled:
+            return InvocationResult(
+                InvocationStatus.THROTTLED, throttled_payload(throttled.reason), request_id
+            )
         try:
             if cold:
                 failure = await env.start()

@@ -201,3 +201,31 @@ def test_mapping_config_from_the_lambda_api() -> None:
     assert mapping.report_batch_item_failures and mapping.bisect_on_error
     assert mapping.maximum_retry_attempts == 0 and mapping.maximum_record_age_seconds == -1
     assert mapping.on_failure_destination == DLQ
+
+
+def test_throttles_back_off_and_the_same_batch_is_delivered_once_the_cap_frees() -> None:
+    outcomes = [InvocationStatus.THROTTLED] * 6 + [InvocationStatus.OK]
+    sent: list[list[str]] = []
+    waits: list[float] = []
+
+    async def invoke(function: str, payload: bytes) -> InvocationResult:
+        sent.append([r["dynamodb"]["SequenceNumber"] for r in json.loads(payload)["Records"]])
+        return InvocationResult(outcomes.pop(0), b"null", f"r{len(sent)}")
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def on_failure(destination: str, document: dict[str, Any]) -> None:
+        raise AssertionError("throttles must not discard records")
+
+    checkpoints: list[str] = []
+    mapping = _mapping(maximum_retry_attempts=1)
+    asyncio.run(
+        BatchDelivery(mapping, "s", invoke, on_failure, sleep=sleep).deliver(
+            _records(1, 2), checkpoints.append
+        )
+    )
+
+    assert sent == [["1", "2"]] * 7
+    assert waits == [0.1, 0.2, 0.4, 0.8, 1.6, 2.0]
+    assert checkpoints == ["2"]

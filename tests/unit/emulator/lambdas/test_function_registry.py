@@ -1,10 +1,13 @@
 import asyncio
+import dataclasses
+from typing import Any
 
 import pytest
 
 from emulator.lambdas.function_registry import (
     FunctionConfig,
     FunctionRegistry,
+    boto3_fetcher,
     config_from_get_function,
     function_name,
 )
@@ -86,5 +89,70 @@ def test_unknown_function_is_none_and_not_cached() -> None:
         assert await registry.get("later") is None
         store["later"] = _config("later", "v1")
         assert await registry.get("later") is store["later"]
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("extra", "reserved"),
+    [
+        ({}, None),
+        ({"Concurrency": {}}, None),
+        ({"Concurrency": {"ReservedConcurrentExecutions": 0}}, 0),
+        ({"Concurrency": {"ReservedConcurrentExecutions": 3}}, 3),
+        ({"Concurrency": {"ReservedConcurrentExecutions": None}}, None),
+    ],
+    ids=["absent", "empty", "zero", "three", "null (moto's GetFunctionConcurrency)"],
+)
+def test_reserved_concurrency_is_read_from_get_function(extra: dict[str, Any], reserved: int | None) -> None:
+    assert config_from_get_function({**GET_FUNCTION, **extra}).reserved_concurrency == reserved
+
+
+class _LambdaClient:
+    """GetFunction without Concurrency (as moto 5.2.5 answers for a reservation of 0) + GetFunctionConcurrency."""
+
+    class exceptions:
+        class ResourceNotFoundException(Exception):
+            pass
+
+    def __init__(self, concurrency: dict[str, Any]) -> None:
+        self.concurrency = concurrency
+        self.calls: list[str] = []
+
+    def get_function(self, FunctionName: str) -> dict[str, Any]:
+        self.calls.append("get_function")
+        return GET_FUNCTION
+
+    def get_function_concurrency(self, FunctionName: str) -> dict[str, Any]:
+        self.calls.append("get_function_concurrency")
+        return self.concurrency
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "reserved"),
+    [({"ReservedConcurrentExecutions": 0}, 0), ({"ReservedConcurrentExecutions": None}, None), ({}, None)],
+)
+def test_fetch_asks_get_function_concurrency_when_get_function_is_silent(
+    concurrency: dict[str, Any], reserved: int | None
+) -> None:
+    client = _LambdaClient(concurrency)
+    config = boto3_fetcher(client)("local-books-query")
+
+    assert config is not None and config.reserved_concurrency == reserved
+    assert client.calls == ["get_function", "get_function_concurrency"]
+
+
+def test_a_changed_reservation_is_served_without_reporting_a_change() -> None:
+    async def scenario() -> None:
+        store = {"fn": _config("fn", "v1")}
+        changes: list[str] = []
+        registry = FunctionRegistry(lambda name: store.get(name), refresh_seconds=60)
+        registry.on_change(lambda name, config: changes.append(name))
+        await registry.get("fn")
+        store["fn"] = dataclasses.replace(store["fn"], reserved_concurrency=0)
+        await registry.refresh_once()
+        cached = registry.cached("fn")
+        assert cached is not None and cached.reserved_concurrency == 0
+        assert changes == []
 
     asyncio.run(scenario())

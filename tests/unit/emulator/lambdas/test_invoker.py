@@ -1,4 +1,5 @@
 import asyncio
+import dataclasses
 import json
 from typing import Any
 
@@ -214,3 +215,68 @@ async def _eventually(probe: Any, timeout: float = 1.0) -> bool:
             return True
         await asyncio.sleep(0.01)
     return bool(probe())
+
+
+@pytest.mark.parametrize(
+    ("reserved", "running", "throttled"),
+    [(1, 1, 4), (2, 2, 3), (0, 0, 5), (5, 5, 0)],
+    ids=["reserved 1", "reserved 2", "reserved 0: never runs", "reserved 5: all run"],
+)
+def test_reserved_concurrency_caps_parallel_calls_and_throttles_the_rest_at_once(
+    sink: FakeLogSink, reserved: int, running: int, throttled: int
+) -> None:
+    async def scenario() -> None:
+        config = dataclasses.replace(make_config(timeout=0.5), reserved_concurrency=reserved)
+        # A long account-level wait: reserved throttles must not use it.
+        invoker = _invoker(sink, {"fn": config}, max_concurrency=10, wait=30.0)
+        try:
+            results = await asyncio.gather(*(invoker.invoke("fn", b'{"hang": true}') for _ in range(5)))
+            refused = [r for r in results if r.status is InvocationStatus.THROTTLED]
+            assert len(refused) == throttled
+            assert len(results) - len(refused) == running == len(FakeExecutor.instances)
+            assert all(
+                json.loads(r.payload)
+                == {
+                    "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+                    "Type": "User",
+                    "message": "Rate Exceeded.",
+                }
+                for r in refused
+            )
+        finally:
+            await invoker.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_unreserved_functions_are_throttled_by_the_account_limit(sink: FakeLogSink) -> None:
+    async def scenario() -> None:
+        invoker = _invoker(sink, {"fn": make_config(timeout=1.0)}, max_concurrency=1, wait=0.05)
+        try:
+            results = await asyncio.gather(*(invoker.invoke("fn", b'{"hang": true}') for _ in range(2)))
+            (refused,) = [r for r in results if r.status is InvocationStatus.THROTTLED]
+            assert json.loads(refused.payload)["Reason"] == "ConcurrentInvocationLimitExceeded"
+        finally:
+            await invoker.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_a_new_reservation_is_served_without_retiring_warm_environments(sink: FakeLogSink) -> None:
+    async def scenario() -> None:
+        configs = {"fn": make_config()}
+        invoker = _invoker(sink, configs)
+        try:
+            assert (await invoker.invoke("fn", b"{}")).status is InvocationStatus.OK
+            configs["fn"] = dataclasses.replace(make_config(), reserved_concurrency=0)
+            await invoker.registry.refresh_once()
+            assert (await invoker.invoke("fn", b"{}")).status is InvocationStatus.THROTTLED
+            assert not FakeExecutor.instances[0].stopped
+            configs["fn"] = make_config()
+            await invoker.registry.refresh_once()
+            assert (await invoker.invoke("fn", b"{}")).status is InvocationStatus.OK
+            assert len(FakeExecutor.instances) == 1
+        finally:
+            await invoker.shutdown()
+
+    asyncio.run(scenario())
