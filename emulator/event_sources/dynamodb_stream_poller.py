@@ -121,6 +121,14 @@ class BatchDelivery:
                 # The function did not run, so this is no function error: MaximumRetryAttempts counts
                 # "retries when the function returns an error" (API_EventSourceMappingConfiguration). Back
                 # off and retry the same batch; only the record age (MaximumRecordAgeInSeconds) ends it.
+                if not throttled:  # once per streak: a reservation of 0 would log every 2 s otherwise
+                    log.info(
+                        "mapping %s: %s %s; backing off and retrying the batch from %s",
+                        self.mapping.uuid,
+                        self.mapping.function_arn,
+                        result.status.value,
+                        sequence_number(batch[0]),
+                    )
                 await self.sleep(min(THROTTLE_DELAY_SECONDS * 2**throttled, MAX_RETRY_DELAY_SECONDS))
                 throttled += 1
                 pending.appendleft((batch, retries))

@@ -5,7 +5,8 @@
 locals {
   zero_digest = "sha256:${join("", [for _ in range(64) : "0"])}"
 
-  # key => handler and function timeout (s). "sleep" dies by its own timeout; "slow" by the integration's.
+  # key => handler, function timeout (s) and reserved concurrency (absent: unreserved). "sleep" dies by its
+  # own timeout; "slow" by the integration's.
   functions = {
     echo            = { handler = "echo", timeout = 10 }
     respond-with    = { handler = "respond_with", timeout = 10 }
@@ -16,10 +17,12 @@ locals {
     log             = { handler = "log", timeout = 10 }
     stream-consumer = { handler = "stream_consumer", timeout = 10 }
     unpermitted     = { handler = "echo", timeout = 10 }
+    reserved-one    = { handler = "sleep", timeout = 20, reserved = 1 }
+    reserved-zero   = { handler = "echo", timeout = 10, reserved = 0 }
   }
 
-  # route key => function, authorization and integration timeout. Precedence routes follow AWS's example
-  # in http-api-develop-routes ("Routing API requests").
+  # route key => function, authorization, integration timeout and payload format (default 2.0). Precedence
+  # routes follow AWS's example in http-api-develop-routes ("Routing API requests").
   routes = {
     "GET /pets/dog/1"    = { fn = "echo" }
     "GET /pets/dog/{id}" = { fn = "echo" }
@@ -40,6 +43,11 @@ locals {
     "GET /log"           = { fn = "log" }
     "GET /unpermitted"   = { fn = "unpermitted" }
     "GET /throttled"     = { fn = "echo" }
+    "GET /v1/pets/{id}"  = { fn = "echo", payload = "1.0" }
+    "POST /v1/respond"   = { fn = "respond-with", payload = "1.0" }
+    "GET /v1/{proxy+}"   = { fn = "echo", payload = "1.0" }
+    "GET /reserved/slow" = { fn = "reserved-one" }
+    "GET /reserved/zero" = { fn = "reserved-zero" }
   }
 
   # Every function but "unpermitted" (the missing-permission case) may be invoked by the API.
@@ -86,6 +94,8 @@ resource "aws_lambda_function" "this" {
   timeout       = each.value.timeout
   memory_size   = 256
 
+  reserved_concurrent_executions = try(each.value.reserved, -1)
+
   image_config {
     command = ["conformance.handlers.${each.value.handler}"]
   }
@@ -126,7 +136,7 @@ resource "aws_apigatewayv2_integration" "this" {
   api_id                 = aws_apigatewayv2_api.this.id
   integration_type       = "AWS_PROXY"
   integration_uri        = aws_lambda_function.this[each.value.fn].invoke_arn
-  payload_format_version = "2.0"
+  payload_format_version = try(each.value.payload, "2.0")
   timeout_milliseconds   = try(each.value.timeout_ms, 30000)
 }
 
