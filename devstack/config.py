@@ -26,6 +26,8 @@ class StackConfig:
     environment: str = "local"
     region: str = "us-east-1"
     audience: str = "books-api"
+    # JWT_ISSUER: "" = keep the earlier choice, "mock" = mock_idp, else the issuer to trust (devstack/issuer.py).
+    jwt_issuer: str = ""
     write_scope: str = "books:write"
     state_dir: Path = REPO_ROOT / ".local"
     mode: str = "embedded"
@@ -42,6 +44,7 @@ class StackConfig:
             environment=_env("ENVIRONMENT", cls.environment),
             region=_env("AWS_REGION", cls.region),
             audience=_env("JWT_AUDIENCE", cls.audience),
+            jwt_issuer=_env("JWT_ISSUER", cls.jwt_issuer).strip(),
             write_scope=_env("WRITE_SCOPE", cls.write_scope),
             state_dir=state_dir if state_dir.is_absolute() else REPO_ROOT / state_dir,
             mode=_env("MODE", cls.mode),

@@ -9,7 +9,10 @@ from typing import Any
 from devstack.config import StackConfig
 
 
-def stack_values(config: StackConfig, outputs: dict[str, Any]) -> dict[str, str]:
+def stack_values(
+    config: StackConfig, outputs: dict[str, Any], jwt_issuer: str | None = None
+) -> dict[str, str]:
+    """ISSUER_URL/TOKEN_URL are mock_idp's, what tests mint tokens from; JWT_ISSUER is the one the API trusts."""
     functions = outputs.get("function_names", {})
     tables = outputs.get("table_names", {})
     return {
@@ -17,6 +20,8 @@ def stack_values(config: StackConfig, outputs: dict[str, Any]) -> dict[str, str]
         "API_ID": str(outputs.get("api_id", "")),
         "ISSUER_URL": config.issuer_url,
         "TOKEN_URL": f"{config.issuer_url}/oauth2/token",
+        "JWT_ISSUER": jwt_issuer or config.issuer_url,
+        "JWT_AUDIENCE": config.audience,
         "AWS_ENDPOINT_URL": config.endpoint_url,
         "AWS_REGION": config.region,
         "EMULATOR_LAMBDA_URL": config.lambda_url,
@@ -30,6 +35,17 @@ def stack_values(config: StackConfig, outputs: dict[str, Any]) -> dict[str, str]
         ),
         "LOG_DIR": str(config.log_dir),
     }
+
+
+def mock_tokens_refused(values: dict[str, str]) -> str | None:
+    """Why tokens from the stack's mock_idp (ISSUER_URL) would be refused, or None when the API trusts it."""
+    in_force = values.get("JWT_ISSUER")
+    if not in_force or in_force == values.get("ISSUER_URL"):
+        return None
+    return (
+        f"the stack trusts JWT_ISSUER={in_force}, not mock_idp ({values.get('ISSUER_URL')}), so its tokens would"
+        " be refused; set TOKEN_URL, CLIENT_ID, CLIENT_SECRET for that issuer, or `JWT_ISSUER=mock make local-up`"
+    )
 
 
 def write(path: Path, values: dict[str, str]) -> None:

@@ -7,7 +7,7 @@ import sys
 
 import requests
 
-from devstack import ports, processes, source_digests, stack_env
+from devstack import issuer, ports, processes, source_digests, stack_env
 from devstack.config import REPO_ROOT, StackConfig
 from devstack.services import marker, service_definitions
 from devstack.steps import step
@@ -30,11 +30,12 @@ def _image_digests(config: StackConfig) -> dict[str, str]:
     return source_digests.source_digests()
 
 
-def write_var_file(config: StackConfig) -> None:
+def write_var_file(config: StackConfig, jwt_issuer: str) -> None:
+    """Generated on every run: a choice of issuer goes through JWT_ISSUER, not edits of this file."""
     variables = {
         "environment": config.environment,
         "region": config.region,
-        "jwt_issuer": config.issuer_url,
+        "jwt_issuer": jwt_issuer,
         "jwt_audience": config.audience,
         "write_scope": config.write_scope,
         "image_digests": _image_digests(config),
@@ -63,12 +64,12 @@ def start_services(config: StackConfig) -> None:
             current.note = f"started on :{next(iter(needed.values()))} (pid {pid})"
 
 
-def apply_terraform(config: StackConfig) -> dict[str, object]:
+def apply_terraform(config: StackConfig, jwt_issuer: str) -> dict[str, object]:
     terraform = terraform_for(config)
     with step("terraform init"):
         terraform.init()
     with step("terraform apply") as current:
-        write_var_file(config)
+        write_var_file(config, jwt_issuer)
         output = terraform.apply(config.terraform_dir / "local.tfvars.json")
         current.note = next((ln for ln in output.splitlines() if ln.startswith("Apply complete")), "applied")
     return terraform.outputs()
@@ -90,15 +91,23 @@ def wait_until_served(config: StackConfig, api_id: str, timeout: float = 30.0) -
         current.note = f"{api_id} on {config.api_url}"
 
 
-def print_summary(config: StackConfig) -> None:
+def print_summary(config: StackConfig, jwt_issuer: str) -> None:
     py = ".venv/bin/python"
     book = '{"title":"Dune","authors":["Frank Herbert"],"isbn":"9780441172719"}'
+    mock = issuer.is_mock(config, jwt_issuer)
+    token = (
+        f"TOKEN=$({py} -m mock_idp token --issuer {config.issuer_url} --scope {config.write_scope})"
+        if mock
+        else f"a {config.write_scope} token for audience {config.audience} from {jwt_issuer} (mock_idp's are refused)"
+    )
     lines = [
         "",
         "Local stack is up.",
         f"  API base URL:   {config.api_url}",
+        f"  JWT issuer:     {jwt_issuer}"
+        + (" (mock_idp)" if mock else f" (JWT_ISSUER; `{issuer.MOCK_RESET}` goes back to mock_idp)"),
         f"  Public GET:     curl -s {config.api_url}/v1/catalog/books",
-        f"  Write token:    TOKEN=$({py} -m mock_idp token --issuer {config.issuer_url} --scope {config.write_scope})",
+        f"  Write token:    {token}",
         f'  Create a book:  curl -s -X POST {config.api_url}/v1/catalog/books -H "Authorization: Bearer $TOKEN"'
         f" -H 'Content-Type: application/json' -d '{book}'",
         f"  Process logs:   {config.log_dir}/",
@@ -116,13 +125,18 @@ def up(config: StackConfig | None = None) -> int:
         sys.stderr.write(f"local-up: MODE must be 'embedded' or 'docker', not {config.mode!r}\n")
         return 2
     try:
+        jwt_issuer = issuer.in_force(config)
+    except (issuer.IssuerError, OSError) as exc:
+        sys.stderr.write(f"local-up: {exc}\n")
+        return 2
+    try:
         if config.mode == "docker":
             from devstack.docker_mode import start_compose
 
             start_compose(config)
         else:
             start_services(config)
-        outputs = apply_terraform(config)
+        outputs = apply_terraform(config, jwt_issuer)
         wait_until_served(config, str(outputs["api_id"]))
     except (ports.PortInUseError, processes.StartError, TerraformError, OSError, KeyError, ValueError) as exc:
         sys.stderr.write(f"local-up failed: {exc}\n")
@@ -130,6 +144,6 @@ def up(config: StackConfig | None = None) -> int:
     except RuntimeError as exc:  # DockerModeError (MODE=docker)
         sys.stderr.write(f"local-up failed: {exc}\n")
         return 1
-    stack_env.write(config.stack_env_path, stack_env.stack_values(config, outputs))
-    print_summary(config)
+    stack_env.write(config.stack_env_path, stack_env.stack_values(config, outputs, jwt_issuer))
+    print_summary(config, jwt_issuer)
     return 0

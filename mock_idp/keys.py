@@ -95,8 +95,10 @@ class KeyDirectory:
         self.path.mkdir(parents=True, exist_ok=True)
         for key in keys:
             pem_path = self.path / f"{key.kid}.pem"
-            if not pem_path.exists():
-                _write_atomically(pem_path, key.private_pem(), mode=0o600)
+            pem = key.private_pem()
+            # Rewritten when the material changed under the same kid (rotate_in_place).
+            if not pem_path.exists() or pem_path.read_bytes() != pem:
+                _write_atomically(pem_path, pem, mode=0o600)
         index = [{"kid": k.kid, "created_at": k.created_at, "retires_at": k.retires_at} for k in keys]
         _write_atomically(self.path / INDEX_FILE, json.dumps(index, indent=2).encode("utf-8"), mode=0o644)
         # Retired keys' files go too: a key no verifier trusts any more should not linger on disk.
@@ -173,6 +175,20 @@ class KeySet:
             retired = SigningKey(previous.kid, previous.private_key, previous.created_at, now + overlap)
             self._keys = [k for k in self._keys[:-1] if k.retires_at is None or k.retires_at > now]
             self._keys += [retired, new_key]
+            self._persist()
+            return new_key
+
+    def rotate_in_place(self) -> SigningKey:
+        """Test aid: new key material under the current kid, the old material withdrawn at once.
+
+        Real issuers should never do this (RFC 7517 expects a new kid per key); it emulates those that do, so
+        verifiers can be tested against a known kid whose key changed. The kid is no longer a thumbprint.
+        """
+        with self._lock:
+            previous = self._keys[-1]
+            fresh = SigningKey.generate(self._clock())
+            new_key = SigningKey(previous.kid, fresh.private_key, fresh.created_at)
+            self._keys = [*self._keys[:-1], new_key]
             self._persist()
             return new_key
 

@@ -99,8 +99,12 @@ async def token(request: web.Request) -> web.Response:
 
 
 async def rotate_keys(request: web.Request) -> web.Response:
-    """Admin: a new signer; the old one stays in the JWKS for `overlap_seconds` (JSON body) or the default."""
+    """Admin: a new signer; the old one stays in the JWKS for `overlap_seconds` (JSON body) or the default.
+
+    `{"keep_kid": true}` (test aid) replaces the current key's material under the same kid instead.
+    """
     overlap: float | None = None
+    keep_kid = False
     if request.can_read_body:
         try:
             payload = await request.json()
@@ -111,11 +115,16 @@ async def rotate_keys(request: web.Request) -> web.Response:
                 if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
                     raise ValueError("overlap_seconds must be a non-negative number")
                 overlap = float(raw)
+            keep_kid = payload.get("keep_kid", False)
+            if not isinstance(keep_kid, bool):
+                raise ValueError("keep_kid must be true or false")
+            if keep_kid and overlap is not None:
+                raise ValueError("keep_kid withdraws the old material at once: no overlap_seconds")
         except ValueError as exc:
             return web.json_response({"message": f"invalid rotation request: {exc}"}, status=400)
     keys = request.app[KEYS]
     previous = keys.current.kid
-    new_key = keys.rotate(overlap)
+    new_key = keys.rotate_in_place() if keep_kid else keys.rotate(overlap)
     log.info("keys rotated new_kid=%s previous_kid=%s", new_key.kid, previous)
     return web.json_response(
         {

@@ -1,6 +1,8 @@
-"""Per-issuer JWKS cache found through OIDC discovery, with a rate-limited refetch on an unknown `kid`.
+"""Per-issuer JWKS cache found through OIDC discovery, with a rate-limited refetch on a key it has not seen.
 
-Keys are kept as PyJWK objects so verification never re-parses JWKs. Fetches use the timeouts of the HTTP API
+A key not seen is an unknown `kid`, or a known `kid` whose cached key fails a signature (the issuer rotated the
+key material in place). Keys are kept as PyJWK objects so verification never re-parses JWKs; a refetch keeps
+the same object for a JWK that did not change, so identity tells callers whether a key was replaced. Fetches use the timeouts of the HTTP API
 quotas (1500 ms for the discovery document and for the JWKS endpoint). When the issuer is unreachable the
 cached keys stay in use: tokens signed by a cached key still verify, any other token is denied (401).
 """
@@ -49,6 +51,7 @@ def discovery_url(issuer: str) -> str:
 @dataclass
 class _IssuerKeys:
     keys: dict[str, PyJWK] = field(default_factory=dict)
+    raw: dict[str, dict[str, Any]] = field(default_factory=dict)
     fetched_at: float = 0.0
     attempted_at: float = float("-inf")
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -82,6 +85,21 @@ class JwksCache:
         await self._refetch(issuer, entry)
         return entry.keys.get(kid, found)
 
+    async def key_after_failure(self, issuer: str, kid: str, failed: PyJWK) -> PyJWK | None:
+        """The key for `kid` once `failed` did not verify a token: refetched (same rate limit as an unknown
+        kid) unless the cache already holds a newer one. `failed` again means the issuer still publishes it."""
+        entry = self._issuers.setdefault(issuer, _IssuerKeys())
+        current = entry.keys.get(kid)
+        if current is not failed:
+            return current  # another request already refetched
+        await self._refetch(issuer, entry)
+        return entry.keys.get(kid)
+
+    def cached(self, issuer: str, kid: str) -> PyJWK | None:
+        """The cached key for `kid`, without fetching (None when unknown)."""
+        entry = self._issuers.get(issuer)
+        return entry.keys.get(kid) if entry is not None else None
+
     async def warm(self, issuer: str) -> None:
         """Fetch an issuer's keys ahead of the first request (no-op when cached)."""
         entry = self._issuers.setdefault(issuer, _IssuerKeys())
@@ -94,7 +112,7 @@ class JwksCache:
             if entry.attempted_at != attempted:
                 return  # another request refetched while we waited for the lock
             if self._clock() - entry.attempted_at < self._min_refetch:
-                return  # rate limit: unknown kids must not turn into a request flood at the issuer
+                return  # rate limit: unknown kids or bad signatures must not become a flood at the issuer
             entry.attempted_at = self._clock()
             try:
                 keys = await self._load(issuer)
@@ -106,23 +124,30 @@ class JwksCache:
                     exc,
                 )
                 return
-            entry.keys = keys
+            # An unchanged JWK keeps its PyJWK object: tokens verified with it stay verified.
+            entry.keys = {
+                kid: entry.keys[kid] if entry.raw.get(kid) == jwk and kid in entry.keys else parsed
+                for kid, (jwk, parsed) in keys.items()
+            }
+            entry.raw = {kid: jwk for kid, (jwk, _) in keys.items()}
             entry.fetched_at = self._clock()
 
-    async def _load(self, issuer: str) -> dict[str, PyJWK]:
+    async def _load(self, issuer: str) -> dict[str, tuple[dict[str, Any], PyJWK]]:
         discovery = await self._fetch(discovery_url(issuer))
         jwks_uri = discovery.get("jwks_uri") if isinstance(discovery, dict) else None
         if not isinstance(jwks_uri, str) or not jwks_uri:
             raise ValueError("discovery document has no jwks_uri")
         document = await self._fetch(jwks_uri)
-        keys: dict[str, PyJWK] = {}
+        keys: dict[str, tuple[dict[str, Any], PyJWK]] = {}
         for jwk in document.get("keys", []) if isinstance(document, dict) else []:
             if not isinstance(jwk, dict) or jwk.get("kty") != "RSA" or not jwk.get("kid"):
                 continue  # only RSA keys can verify (AWS supports RSA-based algorithms only)
             if jwk.get("use", "sig") != "sig":
                 continue
             try:
-                keys[str(jwk["kid"])] = PyJWK(jwk, algorithm=jwk.get("alg") or "RS256")
+                parsed = PyJWK(jwk, algorithm=jwk.get("alg") or "RS256")
             except PyJWKError as exc:
                 log.warning("issuer %s: skipping unusable key %s: %s", issuer, jwk.get("kid"), exc)
+                continue
+            keys[str(jwk["kid"])] = (jwk, parsed)
         return keys

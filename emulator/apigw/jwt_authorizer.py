@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from jwt import PyJWK
 
 from emulator.apigw.context import JwtPrincipal, RequestContext
 from emulator.apigw.errors import Forbidden, Unauthorized
@@ -75,6 +76,9 @@ def token_scopes(claims: Mapping[str, Any]) -> list[str]:
     return scopes
 
 
+_NO_KEY = "the token's kid matches no key of the issuer (or the issuer is unreachable)"
+
+
 def _challenge(description: str, scope: str = "", error: str = "invalid_token") -> dict[str, str]:
     return {"www-authenticate": f'Bearer scope="{scope}" error="{error}" error_description="{description}"'}
 
@@ -90,6 +94,8 @@ class _Verified:
     scopes: tuple[str, ...]
     exp: float
     nbf: float
+    kid: str
+    key: PyJWK  # the JWKS key that verified it: once the issuer replaces that key, verify anew
 
 
 class JwtAuthorizer:
@@ -127,6 +133,9 @@ class JwtAuthorizer:
         key = (authorizer.id, authorizer.issuer, authorizer.audience, token)
         now = self._clock()
         cached = self._verified.get(key)
+        if cached is not None and self._jwks.cached(authorizer.issuer, cached.kid) is not cached.key:
+            del self._verified[key]  # its key left the JWKS (or was replaced under its kid)
+            cached = None
         if cached is not None:
             self._verified.move_to_end(key)
             self._check_times(cached.exp, cached.nbf, None, now)
@@ -152,24 +161,26 @@ class JwtAuthorizer:
             raise _deny("the authorizer has no issuer")
         jwk = await self._jwks.key(authorizer.issuer, kid)
         if jwk is None:
-            raise _deny("the token's kid matches no key of the issuer (or the issuer is unreachable)")
+            raise _deny(_NO_KEY)
         try:
-            claims = jwt.decode(
-                token, key=jwk.key, algorithms=[algorithm], issuer=authorizer.issuer, options=_DECODE_OPTIONS
-            )
-        except jwt.InvalidIssuerError:
-            raise _deny("the token does not have a valid issuer") from None
-        except jwt.MissingRequiredClaimError as exc:
-            raise _deny(f"the token has no {exc.claim} claim") from None
+            claims = _decode(token, jwk, algorithm, authorizer.issuer)
         except jwt.InvalidSignatureError:
-            raise _deny("the token signature is invalid") from None
-        except jwt.PyJWTError as exc:
-            raise _deny(f"the token is invalid: {exc}") from None
+            # A key rotated in place (same kid, new material) is a key not seen yet: refetch like an unknown kid.
+            fresh = await self._jwks.key_after_failure(authorizer.issuer, kid, jwk)
+            if fresh is None:
+                raise _deny(_NO_KEY) from None
+            if fresh is jwk:
+                raise _deny("the token signature is invalid") from None
+            jwk = fresh
+            try:
+                claims = _decode(token, jwk, algorithm, authorizer.issuer)
+            except jwt.InvalidSignatureError:
+                raise _deny("the token signature is invalid") from None
         self._check_audience(authorizer, claims)
         exp, nbf, iat = _number(claims, "exp"), _number(claims, "nbf", float("-inf")), _number(claims, "iat")
         self._check_times(exp, nbf, iat, now)
         rendered = {name: render_claim(value) for name, value in claims.items()}
-        return _Verified(claims, rendered, tuple(token_scopes(claims)), exp, nbf)
+        return _Verified(claims, rendered, tuple(token_scopes(claims)), exp, nbf, kid, jwk)
 
     @staticmethod
     def _check_audience(authorizer: Authorizer, claims: Mapping[str, Any]) -> None:
@@ -189,6 +200,23 @@ class JwtAuthorizer:
             raise _deny("the token is not valid yet")
         if iat is not None and now < iat:
             raise _deny("the token was issued in the future")
+
+
+def _decode(token: str, jwk: PyJWK, algorithm: str, issuer: str) -> dict[str, Any]:
+    """Signature and `iss` checked; any failure but a bad signature (the caller may refetch) is a 401."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token, key=jwk.key, algorithms=[algorithm], issuer=issuer, options=_DECODE_OPTIONS
+        )
+    except jwt.InvalidSignatureError:
+        raise
+    except jwt.InvalidIssuerError:
+        raise _deny("the token does not have a valid issuer") from None
+    except jwt.MissingRequiredClaimError as exc:
+        raise _deny(f"the token has no {exc.claim} claim") from None
+    except jwt.PyJWTError as exc:
+        raise _deny(f"the token is invalid: {exc}") from None
+    return claims
 
 
 def _number(claims: Mapping[str, Any], name: str, default: float | None = None) -> float:

@@ -63,6 +63,10 @@ def _fetch_token(token_url: str, client_id: str, client_secret: str, scope: str)
 
 @pytest.fixture(scope="session")
 def token_url(stack: dict[str, str]) -> str:
+    # An explicit TOKEN_URL means tokens come from elsewhere, e.g. from the issuer in force.
+    reason = None if os.environ.get("TOKEN_URL") else stack_env.mock_tokens_refused(stack)
+    if reason:
+        pytest.skip(reason)
     if stack.get("TOKEN_URL"):
         return stack["TOKEN_URL"]
     discovery = requests.get(

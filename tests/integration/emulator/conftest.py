@@ -61,10 +61,9 @@ class IdpProcess:
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
 
-    def rotate(self, overlap_seconds: float = 3600) -> str:
-        response = requests.post(
-            f"{self.issuer}/admin/rotate-keys", json={"overlap_seconds": overlap_seconds}, timeout=10
-        )
+    def rotate(self, overlap_seconds: float = 3600, *, keep_kid: bool = False) -> str:
+        body = {"keep_kid": True} if keep_kid else {"overlap_seconds": overlap_seconds}
+        response = requests.post(f"{self.issuer}/admin/rotate-keys", json=body, timeout=10)
         assert response.status_code == 200, response.text
         return str(response.json()["kid"])
 

@@ -98,6 +98,28 @@ def test_after_key_rotation_a_new_kid_token_verifies_without_restart(
     wait_for(accepted, timeout=15, interval=0.5, what="a token signed with the rotated key to be accepted")
 
 
+def test_after_key_rotation_in_place_a_same_kid_token_verifies_within_seconds(
+    emulator: Emulator, idp: IdpProcess
+) -> None:
+    old_token = idp.token()
+    warm = emulator.request("GET", "/private", headers={"Authorization": f"Bearer {old_token}"})
+    assert warm.status_code == 200, warm.text
+
+    kid = idp.rotate(keep_kid=True)
+    token = idp.token()
+    assert jwt.get_unverified_header(token)["kid"] == kid == jwt.get_unverified_header(old_token)["kid"]
+
+    # A bad signature under a cached kid refetches the JWKS like an unknown kid, under the same 5 s limit.
+    def accepted() -> bool:
+        response = emulator.request("GET", "/private", headers={"Authorization": f"Bearer {token}"})
+        return response.status_code == 200
+
+    wait_for(accepted, timeout=15, interval=0.5, what="a token signed with the key rotated in place")
+    withdrawn = emulator.request("GET", "/private", headers={"Authorization": f"Bearer {old_token}"})
+    assert_unauthorized(withdrawn, emulator)
+    assert "the token signature is invalid" in withdrawn.headers["www-authenticate"]
+
+
 def test_issuer_down_cached_kid_still_verifies_and_unknown_kid_is_401_not_500(
     emulator: Emulator, idp: IdpProcess
 ) -> None:

@@ -131,3 +131,39 @@ def test_a_corrupt_key_directory_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(KeyStoreError, match="cannot load signing keys"):
         KeySet.open(tmp_path, overlap_seconds=10)
+
+
+def test_rotation_in_place_keeps_the_kid_and_withdraws_the_old_material_at_once(idp: Issuer) -> None:
+    old_token = issue(idp)
+    kid = idp.keys.current.kid
+
+    rotation = rotate(idp, {"keep_kid": True})
+    new_token = issue(idp)
+
+    assert rotation["kid"] == rotation["previous_kid"] == kid == jwt.get_unverified_header(new_token)["kid"]
+    assert rotation["published_kids"] == [kid]
+    assert verifies(idp, new_token)
+    with pytest.raises(jwt.InvalidSignatureError):
+        verifies(idp, old_token)
+
+
+def test_rotation_in_place_is_persisted_over_the_old_key_file(tmp_path: Path) -> None:
+    keys = KeySet.open(tmp_path, overlap_seconds=60, clock=FakeClock())
+    before = keys.current.public_jwk()
+
+    keys.rotate_in_place()
+
+    reopened = load_current_key(tmp_path)
+    assert reopened.kid == before["kid"] and reopened.public_jwk()["n"] != before["n"]
+    assert reopened.public_jwk() == keys.current.public_jwk()
+
+
+@pytest.mark.parametrize("body", [{"keep_kid": "yes"}, {"keep_kid": True, "overlap_seconds": 5}])
+def test_a_bad_in_place_rotation_request_is_refused_and_keeps_the_key(idp: Issuer, body: object) -> None:
+    before = idp.keys.current.public_jwk()
+
+    response = requests.post(idp.url("/admin/rotate-keys"), json=body, timeout=5)
+
+    assert response.status_code == 400
+    assert "keep_kid" in response.json()["message"]
+    assert idp.keys.current.public_jwk() == before

@@ -96,3 +96,26 @@ def test_aiohttp_fetcher_reads_a_real_jwks_server() -> None:
             assert await cache.key(base + "/", "key-1") is not None  # trailing slash in the issuer
 
     run(scenario())
+
+
+def test_refetch_keeps_unchanged_keys_and_replaces_a_key_rotated_in_place() -> None:
+    issuer, clock = Issuer(), Clock()
+    cache = JwksCache(issuer.fetch, min_refetch_seconds=5, clock=clock)
+
+    async def scenario() -> None:
+        original = await cache.key(issuer.issuer, "key-1")
+        assert original is not None
+        issuer.add_key("key-2")
+        clock.now += 6
+        assert await cache.key(issuer.issuer, "key-2") is not None
+        assert cache.cached(issuer.issuer, "key-1") is original  # same JWK, same object
+        issuer.add_key("key-1")  # new material under the old kid
+        assert await cache.key_after_failure(issuer.issuer, "key-1", original) is original  # rate-limited
+        clock.now += 6
+        replaced = await cache.key_after_failure(issuer.issuer, "key-1", original)
+        assert replaced is not None and replaced is not original
+        # Already replaced: no refetch needed.
+        assert await cache.key_after_failure(issuer.issuer, "key-1", original) is replaced
+        assert len(issuer.fetches) == 6
+
+    run(scenario())

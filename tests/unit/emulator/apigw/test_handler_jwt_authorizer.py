@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -218,3 +219,125 @@ def test_route_with_unknown_authorizer_fails_closed(issuer: Issuer) -> None:
     ctx = context("GET", "/closed", the_api=the_api, route=the_api.routes.routes[0])
     with pytest.raises(Unauthorized):
         run(AuthorizeRequest(make(issuer))(ctx))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+OK, BAD_SIGNATURE = "accepted", "the token signature is invalid"
+
+
+# Each case: the issuer replaces the key material under the same kid (or not), then tokens are presented
+# after `advance` seconds of the JWKS cache's clock (refetches: at most one per 5 s per issuer).
+# Tokens: "seen" (old key, verified before the rotation), "old" (old key, never presented), "new" (new key),
+# "forged" (a stranger's key under the published kid).
+ROTATION_CASES = [
+    ("rotated key is fetched once and accepted", True, True, [(6, "new", OK)], 1),
+    (
+        "inside the rate-limit window the new key waits",
+        True,
+        True,
+        [(1, "new", BAD_SIGNATURE), (5, "new", OK)],
+        1,
+    ),
+    (
+        "until a refetch the cached withdrawn key still verifies (no signal yet)",
+        True,
+        True,
+        [(6, "old", OK)],
+        0,
+    ),
+    (
+        "after the refetch a withdrawn key's token is refused",
+        True,
+        True,
+        [(6, "new", OK), (0, "old", BAD_SIGNATURE)],
+        1,
+    ),
+    (
+        "a token verified with the withdrawn key is refused once the refetch saw the new key",
+        True,
+        True,
+        [(6, "seen", OK), (0, "new", OK), (0, "seen", BAD_SIGNATURE)],
+        1,
+    ),
+    (
+        "no rotation: a forged signature refetches once, then is refused",
+        False,
+        True,
+        [(6, "forged", BAD_SIGNATURE), (0, "forged", BAD_SIGNATURE), (0, "seen", OK)],
+        1,
+    ),
+    (
+        "issuer unreachable: the new key cannot be learnt, the cached one still verifies",
+        True,
+        False,
+        [(6, "new", BAD_SIGNATURE), (0, "seen", OK)],
+        1,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rotate", "reachable", "steps", "refetches"),
+    [pytest.param(*case[1:], id=case[0]) for case in ROTATION_CASES],
+)
+def test_key_rotated_under_the_same_kid(
+    rotate: bool, reachable: bool, steps: list[tuple[float, str, str]], refetches: int
+) -> None:
+    issuer, clock = Issuer(), Clock()
+    authorizer = JwtAuthorizer(JwksCache(issuer.fetch, clock=clock))
+    tokens = {"seen": issuer.token(sub="seen"), "old": issuer.token(sub="old")}
+    tokens["forged"] = Issuer(kid=issuer.kid).token()
+    run(authorizer.authorize(jwt_authorizer(), (), tokens["seen"]))
+    if rotate:
+        issuer.add_key(issuer.kid)  # new material, same kid: the old key is withdrawn at once
+    tokens["new"] = issuer.token(sub="new")
+    issuer.reachable = reachable
+    before = discoveries(issuer)
+
+    outcomes = []
+    for advance, name, _ in steps:
+        clock.now += advance
+        try:
+            run(authorizer.authorize(jwt_authorizer(), (), tokens[name]))
+            outcomes.append(OK)
+        except Unauthorized as exc:
+            assert exc.body() == b'{"message":"Unauthorized"}'
+            assert 'error="invalid_token"' in exc.headers["www-authenticate"]
+            outcomes.append(exc.detail)
+
+    assert outcomes == [expected for _, _, expected in steps]
+    assert discoveries(issuer) - before == refetches
+
+
+def discoveries(issuer: Issuer) -> int:
+    return sum(url.endswith("/openid-configuration") for url in issuer.fetches)
+
+
+def test_a_flood_of_bad_signatures_refetches_at_most_once_per_interval() -> None:
+    issuer, clock = Issuer(), Clock()
+    authorizer = JwtAuthorizer(JwksCache(issuer.fetch, min_refetch_seconds=5, clock=clock))
+    run(authorizer.authorize(jwt_authorizer(), (), issuer.token()))
+    forged = [Issuer(kid=issuer.kid).token(sub=f"forger-{n}") for n in range(3)]
+
+    async def flood() -> list[BaseException | object]:
+        attempts = [authorizer.authorize(jwt_authorizer(), (), forged[n % 3]) for n in range(60)]
+        return await asyncio.gather(*attempts, return_exceptions=True)
+
+    clock.now += 6
+    first = run(flood())
+    after_first = discoveries(issuer)
+    second = run(flood())  # same instant: inside the window
+    clock.now += 6
+    third = run(flood())
+
+    for outcome in first + second + third:
+        assert isinstance(outcome, Unauthorized) and outcome.detail == BAD_SIGNATURE
+    assert after_first == 2  # the initial fetch plus one refetch for 60 forged tokens
+    assert discoveries(issuer) == 3  # one more only once the interval has passed
