@@ -110,10 +110,12 @@ class Soak:
         late = OpenLoop.is_late(due, time.monotonic())
         window = self.recorder.window_of(write.slot)
         expected = frozenset({WRITE_STATUS[write.kind]})
-        elapsed_ms = 0.0
+        succeeded_ms: float | None = None  # failures are counted, not timed: a 5xx's time says nothing
         try:
             method, path, kwargs = self._request_for(write)
             response, elapsed_ms = self._send(method, path, window, expected, **kwargs)
+            if response is not None and response.status_code in expected:
+                succeeded_ms = elapsed_ms
             if response is not None and response.status_code == 201:
                 book = response.json()
                 # Before this write counts as done, so that its window waits for the probe too.
@@ -127,7 +129,7 @@ class Soak:
             sys.stderr.write(f"soak: {write.kind.value} slot {write.slot}: {exc!r}\n")
             self.recorder.answer(window, 0, False)
         finally:
-            self.recorder.write(write.slot, elapsed_ms, late)
+            self.recorder.write(write.slot, succeeded_ms, late)
 
     def _request_for(self, write: Write) -> tuple[str, str, dict[str, Any]]:
         if write.kind is Kind.POST:
@@ -168,7 +170,7 @@ class Soak:
                 return
             late = OpenLoop.is_late(due, time.monotonic())
             response, elapsed_ms = self._send("GET", f"{BOOKS}/{book_id}", window, READ_STATUSES)
-            if response is not None:
+            if response is not None and response.status_code in READ_STATUSES:
                 self.recorder.get(window, elapsed_ms, late)
         finally:
             self.recorder.end(window)
@@ -318,7 +320,7 @@ def main() -> None:
         )
         print(
             f"# soak: {args.writes} writes at {args.rate:g}/s, a row per {args.window}, side API {api.api_id};"
-            f" times in ms; RSS of {where}; * = window cut short",
+            f" ms of successful requests; RSS of {where}; * = window cut short",
             flush=True,
         )
         if not soak.pids:

@@ -83,10 +83,12 @@ class Recorder:
             elif not expected:
                 w.unexpected += 1
 
-    def write(self, slot: int, ms: float, late: bool) -> None:
+    def write(self, slot: int, ms: float | None, late: bool) -> None:
+        """One write done; ms None when it failed (then it is counted by `answer`, not timed)."""
         with self._lock:
             w = self.windows[self.window_of(slot)]
-            w.write_ms.append(ms)
+            if ms is not None:
+                w.write_ms.append(ms)
             w.writes_done += 1
             w.late_starts += late
 
@@ -180,18 +182,18 @@ def verdict(
     done = sum(w.writes_done for w in windows)
     checks = [Check("all writes ran", done == planned, f"{done} of {planned}")]
 
-    timed = [w for w in windows if w.write_ms]
-    if len(timed) < 2:
+    ran = [w for w in windows if w.writes_done]
+    first_p50, last_p50 = (ran[0].p("write", 50), ran[-1].p("write", 50)) if ran else (None, None)
+    growth = f"write p50 last <= {targets.write_p50_growth}x first"
+    if len(ran) < 2:
         checks.append(Check("write p50 steady", None, "needs two windows; use more writes or --window"))
+    elif first_p50 is None or last_p50 is None:
+        which = "first" if first_p50 is None else "last"
+        checks.append(Check(growth, False, f"no write of the {which} window succeeded"))
     else:
-        first, last = timed[0].p("write", 50) or 0.0, timed[-1].p("write", 50) or 0.0
-        checks.append(
-            Check(
-                f"write p50 last <= {targets.write_p50_growth}x first",
-                last <= targets.write_p50_growth * first,
-                f"{first:.1f} ms -> {last:.1f} ms ({last / first if first else math.inf:.2f}x)",
-            )
-        )
+        ratio = last_p50 / first_p50 if first_p50 else math.inf
+        detail = f"{first_p50:.1f} ms -> {last_p50:.1f} ms ({ratio:.2f}x)"
+        checks.append(Check(growth, last_p50 <= targets.write_p50_growth * first_p50, detail))
 
     if not control_plane_rss_mb or any(v is None for v in control_plane_rss_mb.values()):
         checks.append(Check("control-plane RSS", None, "not measured (no PID files: MODE=docker?)"))

@@ -202,6 +202,19 @@ def test_verdict_fails_exactly_the_missed_targets(
     assert failed(verdict(windows, planned, rss, Targets())) == failing
 
 
+def test_a_last_window_without_a_successful_write_fails_the_growth_check() -> None:
+    broken = Window(1, 2, writes_done=2, server_errors=2, lag_ms=[60.0])
+    checks = verdict([STEADY[0], broken], 4, {"moto": 1.0})
+    growth = next(c for c in checks if c.name.startswith("write p50"))
+    assert growth.ok is False and growth.detail == "no write of the last window succeeded"
+
+
+def test_a_failed_write_is_done_but_not_timed() -> None:
+    recorder = Recorder(writes=1, size=1)
+    recorder.write(0, None, late=False)
+    assert recorder.windows[0].complete and recorder.windows[0].write_ms == []
+
+
 def test_verdict_says_what_it_could_not_judge() -> None:
     checks = verdict([window(0, [20.0], [])], 1, None)
     unjudged = {c.name.split(" <=")[0] for c in checks if c.ok is None}
