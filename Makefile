@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/services
 TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
 export TF_PLUGIN_DIR
 
-.PHONY: help venv lint workflow-lint aws-deploy aws-smoke aws-destroy unit integration tf-check e2e-cycle test local-up local-test local-down local-clean bench
+.PHONY: help venv lint workflow-lint aws-deploy aws-smoke aws-destroy unit integration tf-check e2e-cycle test local-up local-test local-down local-clean bench bench-soak
 
 help: ## List every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -134,3 +134,7 @@ docker-test: venv ## Delivery tests (tests/docker): local registry, docker-deliv
 
 bench: venv ## Emulator benchmarks against a running local stack
 	$(BIN)/python bench/gateway_bench.py
+
+SOAK_ARGS ?=
+bench-soak: venv ## Soak a running local stack: 10,000 writes at 40/s with reads, a verdict (SOAK_ARGS="--writes N")
+	$(BIN)/python bench/soak_bench.py $(SOAK_ARGS)

@@ -21,9 +21,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
-import boto3
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -31,80 +29,19 @@ sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "services")]
 
 from books.domain.isbn import isbn13_check_digit  # noqa: E402
 
-from devstack import ports, stack_env  # noqa: E402
+from bench.stack import (  # noqa: E402
+    BenchApi,
+    client,
+    create_bench_api,
+    delete_bench_api,
+    load_stack,
+    token,
+    wait_until,
+    wait_until_served,
+)
+from devstack import ports  # noqa: E402
 
-
-def load_stack() -> dict[str, str]:
-    path = Path(os.environ.get("STACK_ENV", REPO_ROOT / ".local" / "stack.env"))
-    if not path.exists():
-        sys.exit(f"no running stack ({path} missing): run `make local-up` first")
-    return stack_env.read(path)
-
-
-def client(stack: dict[str, str], service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=stack["AWS_ENDPOINT_URL"],
-        region_name=stack.get("AWS_REGION", "us-east-1"),
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-
-
-def token(stack: dict[str, str]) -> str:
-    response = requests.post(
-        stack["TOKEN_URL"],
-        data={"grant_type": "client_credentials", "scope": "books:write"},
-        auth=("local-writer", "local-writer-secret"),
-        timeout=10,
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
-def create_bench_api(stack: dict[str, str]) -> tuple[str, str]:
-    """A JWT-protected API whose GET /v1/catalog/books/{id} runs the query function; returns (api id, sid)."""
-    apigw, lam = client(stack, "apigatewayv2"), client(stack, "lambda")
-    function_arn = lam.get_function_configuration(FunctionName=stack["QUERY_FUNCTION"])["FunctionArn"]
-    api = apigw.create_api(Name=f"bench-{uuid.uuid4().hex[:6]}", ProtocolType="HTTP")
-    api_id = api["ApiId"]
-    authorizer = apigw.create_authorizer(
-        ApiId=api_id,
-        Name="jwt",
-        AuthorizerType="JWT",
-        IdentitySource=["$request.header.Authorization"],
-        JwtConfiguration={"Issuer": stack["ISSUER_URL"], "Audience": ["books-api"]},
-    )
-    integration = apigw.create_integration(
-        ApiId=api_id,
-        IntegrationType="AWS_PROXY",
-        PayloadFormatVersion="2.0",
-        IntegrationMethod="POST",
-        IntegrationUri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations",
-    )
-    apigw.create_route(
-        ApiId=api_id,
-        RouteKey="GET /v1/catalog/books/{id}",
-        AuthorizationType="JWT",
-        AuthorizerId=authorizer["AuthorizerId"],
-        Target=f"integrations/{integration['IntegrationId']}",
-    )
-    apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
-    account = function_arn.split(":")[4]
-    statement_id = f"bench-{api_id}"
-    lam.add_permission(
-        FunctionName=stack["QUERY_FUNCTION"],
-        StatementId=statement_id,
-        Action="lambda:InvokeFunction",
-        Principal="apigateway.amazonaws.com",
-        SourceArn=f"arn:aws:execute-api:us-east-1:{account}:{api_id}/*/*",
-    )
-    return api_id, statement_id
-
-
-def delete_bench_api(stack: dict[str, str], api_id: str, statement_id: str) -> None:
-    client(stack, "apigatewayv2").delete_api(ApiId=api_id)
-    client(stack, "lambda").remove_permission(FunctionName=stack["QUERY_FUNCTION"], StatementId=statement_id)
+BENCH_ROUTES = {"GET /v1/catalog/books/{id}": "QUERY_FUNCTION"}
 
 
 def create_book(stack: dict[str, str], bearer: str) -> str:
@@ -120,24 +57,15 @@ def create_book(stack: dict[str, str], bearer: str) -> str:
     return str(response.json()["id"])
 
 
-def wait_until(check: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    sys.exit(f"timed out waiting for {what}")
-
-
 class Target:
     """Host, port and headers of the benchmarked GET."""
 
-    def __init__(self, api_url: str, api_id: str, book_id: str, bearer: str) -> None:
-        self.host, port = api_url.split("//")[1].split(":")
+    def __init__(self, stack: dict[str, str], api: BenchApi, book_id: str, bearer: str) -> None:
+        self.host, port = stack["API_URL"].split("//")[1].split(":")
         self.port = int(port)
         self.path = f"/v1/catalog/books/{book_id}"
         self.headers = {
-            "Host": f"{api_id}.execute-api.localhost:{self.port}",
+            "Host": api.host(stack),
             "Authorization": f"Bearer {bearer}",
         }
 
@@ -265,10 +193,11 @@ def main() -> None:
     wait_until(
         lambda: requests.get(f"{stack['API_URL']}/v1/catalog/books/{book_id}", timeout=5).ok, 30, "projection"
     )
-    api_id, statement_id = create_bench_api(stack)
+    api = create_bench_api(stack, BENCH_ROUTES)
     try:
-        target = Target(stack["API_URL"], api_id, book_id, bearer)
-        wait_until(lambda: target.get(target.connect()) == 200, 30, "the emulator to serve the bench API")
+        wait_until_served(stack, api)
+        target = Target(stack, api, book_id, bearer)
+        wait_until(lambda: target.get(target.connect()) == 200, 30, "the bench API to answer 200")
         unauthenticated = target.connect()
         unauthenticated.request("GET", target.path, headers={"Host": target.headers["Host"]})
         assert unauthenticated.getresponse().status == 401, "the bench route must require a JWT"
@@ -278,7 +207,7 @@ def main() -> None:
         measure = measure_throughput_wrk if use_wrk else measure_throughput_threads
         rps, errors = measure(target, args.concurrency, args.seconds)
     finally:
-        delete_bench_api(stack, api_id, statement_id)
+        delete_bench_api(stack, api)
     startup = measure_startup(stack)
     control_plane = statistics.median(measure_control_plane_read(stack, book_id))
 
