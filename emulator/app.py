@@ -94,12 +94,17 @@ class Emulator:
         loop.set_default_executor(
             concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="aws")
         )
+        from emulator.apigw.http_errors import GatewayRunner
         from emulator.gateway import REGISTRY_KEY, create_gateway_app
 
         gateway = create_gateway_app(self.settings, self.invoker, self.log_sink)
         self._state["api_registry"] = gateway[REGISTRY_KEY]
-        for app, port in ((gateway, self.settings.port), (self.lambda_app(), self.settings.lambda_port)):
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        servers = (
+            (GatewayRunner, gateway, self.settings.port),
+            (web.AppRunner, self.lambda_app(), self.settings.lambda_port),
+        )
+        for runner_class, app, port in servers:
+            runner = runner_class(app, access_log=None, handle_signals=False)
             await runner.setup()
             await web.TCPSite(runner, self.settings.host, port, reuse_address=True).start()
             self._runners.append(runner)
