@@ -7,7 +7,7 @@ import sys
 
 import requests
 
-from devstack import issuer, ports, processes, source_digests, stack_env
+from devstack import issuer, ports, processes, source_digests, stack_env, stale_state
 from devstack.config import REPO_ROOT, StackConfig
 from devstack.services import marker, service_definitions
 from devstack.steps import step
@@ -57,9 +57,11 @@ def start_services(config: StackConfig) -> None:
                 processes.stop_pid(pid)
             for name, port in needed.items():
                 ports.ensure_free(config.host, port, name)
-            if service.name == "moto":
+            state = config.terraform_dir / "terraform.tfstate"
+            if service.name == "moto" and state.exists():
                 # A fresh control plane knows nothing: the old state would describe resources that are gone.
-                (config.terraform_dir / "terraform.tfstate").unlink(missing_ok=True)
+                stale_state.report_restart()
+                state.unlink()
             pid = processes.start(service, config.pid_dir, config.log_dir)
             current.note = f"started on :{next(iter(needed.values()))} (pid {pid})"
 
@@ -136,6 +138,7 @@ def up(config: StackConfig | None = None) -> int:
             start_compose(config)
         else:
             start_services(config)
+        stale_state.discard_if_lost(config)  # moto restarted behind our back: its data is gone
         outputs = apply_terraform(config, jwt_issuer)
         wait_until_served(config, str(outputs["api_id"]))
     except (ports.PortInUseError, processes.StartError, TerraformError, OSError, KeyError, ValueError) as exc:

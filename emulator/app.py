@@ -33,11 +33,17 @@ async def health(request: web.Request) -> web.Response:
     registry = state.get("api_registry")
     # What the gateway serves now, so a caller that just applied Terraform can wait for it to be picked up.
     apis = {api.id: sorted(api.stages) for api in registry.snapshot.apis.values()} if registry else {}
+    control_plane = (
+        {"url": state.get("control_plane_url", ""), **registry.control_plane_state()} if registry else {}
+    )
+    # 200 either way: the emulator itself is up (devstack would restart it on a 5xx); "degraded" says why
+    # the gateway answers 503.
     return web.json_response(
         {
-            "status": "ok",
+            "status": "ok" if control_plane.get("reachable") else "degraded",
             "uptime_seconds": round(time.monotonic() - state["started"], 3),
             **state.get("info", {}),
+            "control_plane": control_plane,
             "apis": apis,
         }
     )
@@ -94,12 +100,18 @@ class Emulator:
         loop.set_default_executor(
             concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="aws")
         )
+        from emulator.apigw.http_errors import GatewayRunner
         from emulator.gateway import REGISTRY_KEY, create_gateway_app
 
         gateway = create_gateway_app(self.settings, self.invoker, self.log_sink)
         self._state["api_registry"] = gateway[REGISTRY_KEY]
-        for app, port in ((gateway, self.settings.port), (self.lambda_app(), self.settings.lambda_port)):
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._state["control_plane_url"] = self.settings.control_plane_url
+        servers = (
+            (GatewayRunner, gateway, self.settings.port),
+            (web.AppRunner, self.lambda_app(), self.settings.lambda_port),
+        )
+        for runner_class, app, port in servers:
+            runner = runner_class(app, access_log=None, handle_signals=False)
             await runner.setup()
             await web.TCPSite(runner, self.settings.host, port, reuse_address=True).start()
             self._runners.append(runner)
@@ -108,7 +120,6 @@ class Emulator:
         self._state["info"] = {
             "gateway": f"http://{self.settings.host}:{self.settings.port}",
             "lambda": f"http://{self.settings.host}:{self.settings.lambda_port}",
-            "control_plane": self.settings.control_plane_url,
             "executor": self.settings.executor,
         }
         self._state["ready"] = True

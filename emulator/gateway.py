@@ -22,6 +22,7 @@ from emulator.apigw.access_log import AccessLogger
 from emulator.apigw.api_registry import ApiRegistry
 from emulator.apigw.context import RequestContext
 from emulator.apigw.errors import GatewayError
+from emulator.apigw.http_errors import PARSER_LIMITS, GatewayRunner, within_header_quota
 from emulator.apigw.integration import InvokeIntegration
 from emulator.apigw.jwks_cache import AiohttpFetcher, JsonFetcher, JwksCache
 from emulator.apigw.jwt_authorizer import AuthorizeRequest, JwtAuthorizer
@@ -108,7 +109,7 @@ def create_gateway_app(
     `registry` and `fetcher` exist for tests (a registry with a fake loader, a fake JWKS fetcher).
     aiohttp sets TCP_NODELAY on accepted connections, so small responses are not delayed by Nagle.
     """
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, handler_args=PARSER_LIMITS)
     registry = registry or ApiRegistry(settings)
     session_holder: dict[str, aiohttp.ClientSession] = {}
 
@@ -142,14 +143,15 @@ def create_gateway_app(
 
     app.on_response_prepare.append(strip_server_header)
     app.cleanup_ctx.append(background)
-    app.router.add_route("*", "/{tail:.*}", gateway.handle)
+    # [\s\S], not ".": a path with %0A decodes to a newline, which "." would leave to aiohttp's own 404.
+    app.router.add_route("*", r"/{tail:[\s\S]*}", within_header_quota(gateway.handle))
     return app
 
 
 @contextlib.asynccontextmanager
 async def serve(app: web.Application, host: str, port: int) -> AsyncIterator[web.AppRunner]:
     """Serve `app` on host:port for the block (used by tests; the process wiring may use it too)."""
-    runner = web.AppRunner(app, access_log=None)
+    runner = GatewayRunner(app, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -1,8 +1,10 @@
 """Registry of deployed HTTP APIs: a snapshot read from the control plane with boto3, refreshed in the background.
 
 The request path only ever reads `registry.snapshot` (a dict lookup); boto3 runs in a worker thread every
-`settings.refresh_seconds`, so a new `terraform apply` is served without a restart. A failed refresh keeps the
-last good snapshot. moto has no GetAuthorizers, so authorizers are fetched one by one by the ids the routes use.
+`settings.refresh_seconds`, so a new `terraform apply` is served without a restart. A refresh that fails with
+the control plane answering keeps the last good snapshot; one that cannot reach it marks the control plane
+unreachable (the gateway then answers 503) until a refresh succeeds. moto has no GetAuthorizers, so
+authorizers are fetched one by one by the ids the routes use.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -199,6 +202,14 @@ def _account_id(settings: Settings) -> str:
     return account
 
 
+def cannot_reach(exc: BaseException) -> bool:
+    """True when `exc` says the control plane did not answer at all (refused, closed, timed out)."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import HTTPClientError
+
+    return isinstance(exc, BotoConnectionError | HTTPClientError | OSError)
+
+
 class ApiRegistry:
     """Holds the current snapshot; `run()` refreshes it until cancelled."""
 
@@ -210,6 +221,10 @@ class ApiRegistry:
         # Set once the first refresh was attempted: requests that arrive earlier wait for it.
         self.first_attempt = asyncio.Event()
         self._failing = False
+        # False while the last refresh could not reach the control plane: the gateway answers 503 then.
+        self.reachable = True
+        self.last_refresh_epoch: float | None = None
+        self.last_error = ""
         self._listeners: list[Callable[[Snapshot], Awaitable[None] | None]] = []
 
     def on_refresh(self, listener: Callable[[Snapshot], Awaitable[None] | None]) -> None:
@@ -227,17 +242,26 @@ class ApiRegistry:
         try:
             snapshot = await asyncio.to_thread(self._loader)
         except Exception as exc:  # the control plane may be down or mid-apply: serve what we had
+            unreachable = cannot_reach(exc)
             # Warn once per outage, not every refresh interval.
             log.log(
                 logging.DEBUG if self._failing else logging.WARNING,
-                "control-plane refresh failed, keeping the last snapshot: %s",
+                "control plane unreachable, the gateway answers 503 until it is back: %s"
+                if unreachable
+                else "control-plane refresh failed, keeping the last snapshot: %s",
                 exc,
             )
             self._failing = True
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            if unreachable:
+                self.reachable = False
             return False
         if self._failing:
             log.warning("control-plane refresh recovered")
         self._failing = False
+        self.reachable = True
+        self.last_error = ""
+        self.last_refresh_epoch = time.time()
         self.snapshot = snapshot
         if not self.loaded:
             log.info("serving %d HTTP API(s): %s", len(snapshot.apis), ", ".join(sorted(snapshot.apis)))
@@ -247,6 +271,18 @@ class ApiRegistry:
             if result is not None:
                 await result
         return True
+
+    def control_plane_state(self) -> dict[str, object]:
+        """Reachability and the last successful refresh (for the emulator's health)."""
+        last = self.last_refresh_epoch
+        return {
+            "reachable": self.reachable and self.first_attempt.is_set(),
+            "last_refresh": (
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last)) if last is not None else None
+            ),
+            "seconds_since_refresh": round(time.time() - last, 1) if last is not None else None,
+            "last_error": self.last_error,
+        }
 
     async def run(self) -> None:
         while True:

@@ -72,3 +72,17 @@ class IntegrationTimeout(GatewayError):
 
     status = HTTPStatus.SERVICE_UNAVAILABLE
     message = "Service Unavailable"
+
+
+class BadRequest(GatewayError):
+    """A request aiohttp cannot parse (unknown method, bad request line or header, no Host)."""
+
+    status = HTTPStatus.BAD_REQUEST
+    message = "Bad Request"
+
+
+class ControlPlaneUnavailable(GatewayError):
+    """The control plane is unreachable: what the gateway would serve is unknown (an emulator choice)."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    message = "Service Unavailable"

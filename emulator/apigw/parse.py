@@ -5,6 +5,8 @@
 - Stage (http-api-develop-routes, "Routing API requests"): a first path segment naming a stage selects it and
   is stripped before routing; otherwise the `$default` stage; no `$default` stage is 404.
 - Body over the HTTP API payload quota (10 MB) is 413.
+- Control plane unreachable at the last refresh: 503 {"message":"Service Unavailable"} (an emulator choice:
+  what is deployed is unknown, and the functions could not reach their tables either).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from aiohttp import web
 
 from emulator.apigw.api_registry import ApiRegistry
 from emulator.apigw.context import RequestContext
-from emulator.apigw.errors import NotFound, PayloadTooLarge
+from emulator.apigw.errors import ControlPlaneUnavailable, NotFound, PayloadTooLarge
 from emulator.apigw.model import DEFAULT_STAGE, Api
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -44,6 +46,8 @@ class ParseRequest:
         if not self._registry.first_attempt.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._registry.first_attempt.wait(), FIRST_LOAD_WAIT_SECONDS)
+        if not self._registry.reachable:
+            raise ControlPlaneUnavailable(f"control plane unreachable: {self._registry.last_error}")
         snapshot = ctx["snapshot"] = self._registry.snapshot
         host = request.headers.get("Host", "")
         api = select_api(snapshot.apis, host)

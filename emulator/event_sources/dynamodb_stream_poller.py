@@ -288,15 +288,23 @@ class DynamoDBStreamPoller:
     async def run(self) -> None:
         """Poll until cancelled: immediately while records flow, backing off to MAX_IDLE_POLL_SECONDS."""
         idle = IDLE_POLL_SECONDS
+        failing = False
         while True:
             try:
                 delivered = await self.poll_once()
+                failing = False
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning(
-                    "mapping %s: polling %s failed: %s", self.mapping.uuid, self.mapping.stream_arn, exc
+                # One line per outage (moto down), not one a second.
+                log.log(
+                    logging.DEBUG if failing else logging.WARNING,
+                    "mapping %s: polling %s failed: %s",
+                    self.mapping.uuid,
+                    self.mapping.stream_arn,
+                    exc,
                 )
+                failing = True
                 for shard in self._shards.values():
                     shard.iterator = None
                 delivered = 0

@@ -94,13 +94,21 @@ class EventSourceManager:
 
     async def run(self) -> None:
         """Reconcile now, then every refresh interval, until cancelled."""
+        failing = False
         while True:
             try:
                 await self.sync()
+                failing = False
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("listing event source mappings failed: %s", exc)
+                # One line per outage (moto down), not one every refresh interval.
+                log.log(
+                    logging.DEBUG if failing else logging.WARNING,
+                    "listing event source mappings failed: %s",
+                    exc,
+                )
+                failing = True
             await asyncio.sleep(self._settings.refresh_seconds)
 
     async def stop(self) -> None:

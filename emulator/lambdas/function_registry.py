@@ -113,6 +113,7 @@ class FunctionRegistry:
         self._configs: dict[str, FunctionConfig] = {}
         self._inflight: dict[str, asyncio.Future[FunctionConfig | None]] = {}
         self._listeners: list[ChangeListener] = []
+        self._failing = False
 
     def on_change(self, listener: ChangeListener) -> None:
         """Call listener(name, new_config_or_None) when a function changes or disappears."""
@@ -150,13 +151,19 @@ class FunctionRegistry:
         for name in list(self._configs):
             try:
                 new = await asyncio.to_thread(self._fetch, name)
-            except Exception:
-                log.warning(
-                    "refreshing function %s failed; keeping the cached configuration", name, exc_info=True
+            except Exception as exc:
+                # One line per outage, not a traceback per function every refresh while moto is down.
+                log.log(
+                    logging.DEBUG if self._failing else logging.WARNING,
+                    "refreshing function %s failed; keeping the cached configurations: %s",
+                    name,
+                    exc,
                 )
+                self._failing = True
                 continue
+            self._failing = False
             old = self._configs.get(name)
-            if new is None:
+            if new is None:  # gone from the control plane (deleted, or moto restarted empty)
                 self._configs.pop(name, None)
             elif old is None or new.revision != old.revision:
                 self._configs[name] = new

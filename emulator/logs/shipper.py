@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,10 @@ def _error_code(exc: Exception) -> str:
 
 
 class CloudWatchLogShipper:
-    """LogSink: `put` only enqueues; a thread batches put_log_events per stream, creating what is missing."""
+    """LogSink: `put` only enqueues; a thread batches put_log_events per stream, creating missing streams.
+
+    Groups are never created (Terraform owns them): events for a group that does not exist are dropped.
+    """
 
     def __init__(self, client_factory: Callable[[], Any], flush_interval: float = 0.1) -> None:
         self._client_factory = client_factory
@@ -42,6 +46,8 @@ class CloudWatchLogShipper:
         self._thread: threading.Thread | None = None
         self.shipped = 0
         self.dropped = 0
+        self._missing_groups: set[str] = set()
+        self._unreachable = False
 
     def put(self, group: str, stream: str, message: str, timestamp_ms: int | None = None) -> None:
         """Queue one event; never blocks, never raises."""
@@ -113,10 +119,20 @@ class CloudWatchLogShipper:
                 except ClientError as exc:
                     if _error_code(exc) != "ResourceNotFoundException":
                         raise
-                    self._create(group, stream)
+                    if not self._create_stream(group, stream):
+                        self._drop_for_missing_group(group, len(events))
+                        return
                     self._client.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
                 self.shipped += len(events)
+                self._missing_groups.discard(group)
+                self._unreachable = False
                 return
+            except BotoConnectionError as exc:
+                # moto is down: one line per outage; retrying would only hold the queue up.
+                if not self._unreachable:
+                    log.warning("control plane unreachable, dropping log events until it answers: %s", exc)
+                self._unreachable = True
+                break
             except (ClientError, BotoCoreError) as exc:
                 log.warning(
                     "put_log_events to %s/%s failed (attempt %d): %s", group, stream, attempt + 1, exc
@@ -125,18 +141,31 @@ class CloudWatchLogShipper:
                 log.exception("put_log_events to %s/%s failed (attempt %d)", group, stream, attempt + 1)
             time.sleep(0.2 * (attempt + 1))
         self.dropped += len(events)
-        log.error("dropped %d log events for %s/%s", len(events), group, stream)
+        if not self._unreachable:
+            log.error("dropped %d log events for %s/%s", len(events), group, stream)
 
-    def _create(self, group: str, stream: str) -> None:
-        for call, kwargs in (
-            (self._client.create_log_group, {"logGroupName": group}),
-            (self._client.create_log_stream, {"logGroupName": group, "logStreamName": stream}),
-        ):
-            try:
-                call(**kwargs)
-            except ClientError as exc:
-                if _error_code(exc) != "ResourceAlreadyExistsException":
-                    raise
+    def _create_stream(self, group: str, stream: str) -> bool:
+        """Create the stream in an existing group; False when the group itself does not exist.
+
+        Lambda creates /aws/lambda/<fn> when the role allows logs:CreateLogGroup, but here Terraform owns
+        every group: creating one would make its next apply fail (ResourceAlreadyExistsException), e.g.
+        after moto restarted empty while functions were still logging.
+        """
+        try:
+            self._client.create_log_stream(logGroupName=group, logStreamName=stream)
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code == "ResourceNotFoundException":
+                return False
+            if code != "ResourceAlreadyExistsException":
+                raise
+        return True
+
+    def _drop_for_missing_group(self, group: str, count: int) -> None:
+        self.dropped += count
+        if group not in self._missing_groups:  # one line per group until it exists again
+            log.warning("log group %s does not exist (Terraform creates it); dropping its events", group)
+        self._missing_groups.add(group)
 
 
 def _truncate(message: str) -> str:

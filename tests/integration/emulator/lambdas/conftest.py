@@ -77,6 +77,8 @@ def make_function(moto_endpoint: str, role_arn: str) -> Callable[..., str]:
             Timeout=timeout,
             MemorySize=256,
         )
+        # As Terraform does: the emulator ships logs into existing groups only.
+        aws(moto_endpoint, "logs").create_log_group(logGroupName=f"/aws/lambda/{name}")
         return name
 
     return create

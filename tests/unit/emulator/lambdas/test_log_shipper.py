@@ -1,6 +1,8 @@
+import logging
 from typing import Any
 
-from botocore.exceptions import ClientError
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from emulator.logs.shipper import CloudWatchLogShipper
 from emulator.logs.tail import format_event, parse_since
@@ -58,21 +60,56 @@ def test_put_never_blocks_and_events_are_batched_per_stream() -> None:
     assert messages[0] == "early" and messages[-1] == "line 49" and len(messages) == 51
 
 
-def test_missing_group_and_stream_are_created_on_resource_not_found() -> None:
+def test_a_missing_stream_is_created_in_its_existing_group() -> None:
     client = FakeLogsClient()
+    client.groups["/aws/lambda/new"] = {}
     shipper = CloudWatchLogShipper(lambda: client, flush_interval=0.01)
     shipper.put("/aws/lambda/new", "2024/01/01/[$LATEST]abc", "hello")
     assert shipper.flush(5)
     shipper.put("/aws/lambda/new", "2024/01/01/[$LATEST]def", "again")
     assert shipper.flush(5)
     shipper.close()
-    assert client.creates == [
-        "group:/aws/lambda/new",
-        "stream:2024/01/01/[$LATEST]abc",
-        "stream:2024/01/01/[$LATEST]def",
-    ]
+    assert client.creates == ["stream:2024/01/01/[$LATEST]abc", "stream:2024/01/01/[$LATEST]def"]
     assert client.groups["/aws/lambda/new"]["2024/01/01/[$LATEST]abc"][0]["message"] == "hello"
     assert shipper.dropped == 0
+
+
+def test_events_for_a_missing_group_are_dropped_with_one_warning_and_the_group_is_not_created(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = FakeLogsClient()
+    shipper = CloudWatchLogShipper(lambda: client, flush_interval=0.01)
+    with caplog.at_level(logging.WARNING, logger="emulator.logs.shipper"):
+        for i in range(3):
+            shipper.put("/aws/lambda/gone", "s", f"line {i}")
+            assert shipper.flush(5)
+    assert client.groups == {} and client.creates == []  # Terraform's to create, not ours
+    assert shipper.dropped == 3
+    assert [r.getMessage() for r in caplog.records] == [
+        "log group /aws/lambda/gone does not exist (Terraform creates it); dropping its events"
+    ]
+    client.groups["/aws/lambda/gone"] = {}  # terraform apply
+    shipper.put("/aws/lambda/gone", "s", "back")
+    assert shipper.flush(5)
+    shipper.close()
+    assert client.groups["/aws/lambda/gone"]["s"][0]["message"] == "back"
+
+
+def test_an_unreachable_control_plane_drops_at_once_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Refused:
+        def put_log_events(self, **kwargs: Any) -> None:
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1/")
+
+    shipper = CloudWatchLogShipper(lambda: Refused(), flush_interval=0.01)
+    with caplog.at_level(logging.WARNING, logger="emulator.logs.shipper"):
+        for _ in range(3):
+            shipper.put("g", "s", "lost")
+            assert shipper.flush(5)
+    shipper.close()
+    assert shipper.dropped == 3
+    assert len(caplog.records) == 1 and "unreachable" in caplog.records[0].getMessage()
 
 
 def test_a_failing_control_plane_drops_after_retries_without_raising() -> None:
