@@ -228,3 +228,22 @@ def validate_round_trip(book: Book) -> BookFields:
 )
 def test_item_size_counts_as_dynamodb_documents(item: dict[str, Any], size: int) -> None:
     assert item_size(item) == size
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        pytest.param({"isbn": "\u0669\u0667\u0668" + "0441172719"}, "isbn", id="arabic-indic-digits-isbn"),
+        pytest.param({"language": "\u017fr"}, "language", id="long-s-matches-s-only-when-case-folded"),
+        pytest.param({"language": "en-\u212a"}, "language", id="kelvin-sign-is-not-k"),
+    ],
+)
+def test_non_ascii_look_alikes_are_refused(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        limits.validate_fields({**BOOK, **change}, this_year=THIS_YEAR)
+    assert {e.field for e in caught.value.errors} == {field}
+
+
+def test_a_huge_unknown_member_is_named_shortened(app: HttpApp[Deps]) -> None:
+    status, problem = send(app, "books_post_book", json.dumps({**BOOK, "k" * 100_000: 1}))
+    assert status == 400 and fields_named(problem) == {"k" * limits.MAX_ECHOED_NAME + "..."}
