@@ -138,13 +138,7 @@ class DynamoDbEventStore(AbstractEventStore):
                     "ExpressionAttributeValues": {":owner": {"S": write.book_id}},
                 }
             }
-        item = {
-            "pk": event_codec.IDEMPOTENCY_PREFIX + write.key,
-            "sk": 0,
-            "fingerprint": write.record.fingerprint,
-            "book": write.record.book.to_dict(),
-            "expires_at": write.record.expires_at,
-        }
+        item = idempotency_item(write.key, write.record)
         # An expired record may linger until DynamoDB's TTL sweeper deletes it.
         return self._put(item, "attribute_not_exists(pk) OR expires_at <= :now", {":now": {"N": str(now)}})
 
@@ -163,6 +157,17 @@ class DynamoDbEventStore(AbstractEventStore):
 
     def _decode(self, item: dict[str, Any]) -> dict[str, Any]:
         return {k: self._de.deserialize(v) for k, v in item.items()}
+
+
+def idempotency_item(key: str, record: IdempotencyRecord) -> dict[str, Any]:
+    """The item (plain Python values) that remembers a keyed request's first outcome."""
+    return {
+        "pk": event_codec.IDEMPOTENCY_PREFIX + key,
+        "sk": 0,
+        "fingerprint": record.fingerprint,
+        "book": record.book.to_dict(),
+        "expires_at": record.expires_at,
+    }
 
 
 def _conflict(write: Write) -> Exception:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 _SEPARATORS = re.compile(r"[\s-]")
-_ISBN10 = re.compile(r"\d{9}[\dX]")
-_ISBN13 = re.compile(r"97[89]\d{10}")
+# ASCII digits only: `\d` would also take other scripts' digits, which int() reads but the API never returns.
+_ISBN10 = re.compile(r"[0-9]{9}[0-9X]")
+_ISBN13 = re.compile(r"97[89][0-9]{10}")
 
 
 class InvalidIsbn(ValueError):

@@ -14,6 +14,7 @@ from http import HTTPStatus
 from typing import Any, Generic, TypeVar
 
 from books.domain.errors import BooksError, FieldError
+from books.entrypoints import json_guard
 
 logger = logging.getLogger("books.http")
 
@@ -82,6 +83,13 @@ class Request:
             data = json.loads(self.body)
         except (UnicodeDecodeError, ValueError) as exc:
             raise MalformedRequest(f"the body is not valid JSON: {exc}") from exc
+        except RecursionError as exc:
+            # The parser recurses per level; far past MAX_JSON_DEPTH, so say the same thing.
+            raise MalformedRequest(f"the body nests deeper than {json_guard.MAX_JSON_DEPTH} levels") from exc
+        try:
+            json_guard.check_body(data)
+        except json_guard.BodyRejected as exc:
+            raise MalformedRequest(exc.detail, exc.errors) from exc
         if not isinstance(data, dict):
             raise MalformedRequest("the body must be a JSON object")
         return data
@@ -95,7 +103,8 @@ def parse_request(event: Mapping[str, Any], route_key: str, path_params: dict[st
         except (binascii.Error, ValueError) as exc:
             raise MalformedRequest("the body is not valid base64") from exc
     else:
-        body = raw_body.encode()
+        # surrogatepass: a lone surrogate then fails as bad UTF-8 (400) instead of here (500).
+        body = raw_body.encode("utf-8", "surrogatepass")
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     return Request(
         route_key=route_key,

@@ -17,6 +17,7 @@ from books.domain.errors import BookNotFound, ConcurrentUpdate, IdempotencyKeyRe
 from books.domain.events import BookAdded, BookPatched, BookRemoved, BookReplaced, Event
 from books.domain.model import Book, BookFields
 from books.domain.validation import validate_fields
+from books.service_layer.item_limits import ensure_storable
 from books.service_layer.unit_of_work import AbstractUnitOfWork
 
 
@@ -49,11 +50,16 @@ def add_book(cmd: AddBook, deps: Deps) -> Outcome:
         fields = validate_fields(cmd.data, this_year=now.year)
         at = _timestamp(now)
         book = Book(deps.new_id(), fields, 1, at, at, cmd.actor)
-        uow.append(BookAdded(book, cmd.actor))
-        uow.claim_isbn(fields.isbn, book.id)
+        event = BookAdded(book, cmd.actor)
+        remembered = None
         if cmd.idempotency_key is not None:
             expires = int(now.timestamp()) + deps.idempotency_ttl_seconds
-            uow.remember(cmd.idempotency_key, IdempotencyRecord(fingerprint, book, expires))
+            remembered = (cmd.idempotency_key, IdempotencyRecord(fingerprint, book, expires))
+        ensure_storable(event, remembered)
+        uow.append(event)
+        uow.claim_isbn(fields.isbn, book.id)
+        if remembered is not None:
+            uow.remember(*remembered)
         try:
             uow.commit(int(now.timestamp()))
         except KeyAlreadyRemembered:
@@ -140,7 +146,9 @@ def _revise(
     if fields == current.fields:
         return Outcome(current)  # nothing changed: no new version
     book = current.revised(fields, _timestamp(now))
-    uow.append(make_event(book))
+    event = make_event(book)
+    ensure_storable(event)
+    uow.append(event)
     if fields.isbn != current.fields.isbn:
         uow.release_isbn(current.fields.isbn, current.id)
         uow.claim_isbn(fields.isbn, current.id)
@@ -170,7 +178,8 @@ def _replay(uow: AbstractUnitOfWork, key: str, fingerprint: str, now: datetime) 
 
 def _fingerprint(data: dict[str, Any]) -> str:
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # surrogatepass: the HTTP layer refuses lone surrogates, but a fingerprint must never be what fails.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _timestamp(now: datetime) -> str:
