@@ -17,6 +17,16 @@ _CALL = re.compile(
 RECREATE = "`make local-down && make local-up` recreates the local stack from scratch"
 
 
+def _recovery(output: str, address: str, operation: str) -> str:
+    """How to get past an unimplemented call, by what terraform was doing to the resource."""
+    if f"{address}: Modifying..." in output:
+        return f"{RECREATE} (creating it needs no {operation}), or revert the change to {address}"
+    if f"{address}: Destroying..." in output:
+        return RECREATE
+    # Creating it, or reading it back: moto cannot hold this resource at all.
+    return f"the local stack cannot have {address}: leave it out locally, or add {operation} to controlplane/"
+
+
 def control_plane_failure(output: str, log_hint: str = "") -> str | None:
     """The first diagnostic caused by a 5xx from the control plane, as one line; None if there is none."""
     diagnostics = [(m["address"].strip(), m["summary"]) for m in _DIAGNOSTIC.finditer(output)]
@@ -28,10 +38,7 @@ def control_plane_failure(output: str, log_hint: str = "") -> str | None:
         more = f" (and {len(diagnostics) - 1} more errors)" if len(diagnostics) > 1 else ""
         where = f"; terraform output: {log_hint}" if log_hint else ""
         if status == "501":
-            if operation.startswith("Create"):
-                hint = f"the local stack cannot have {address}: leave it out locally, or add {operation} to controlplane/"
-            else:
-                hint = f"{RECREATE} (creating it needs no {operation}), or revert the change to {address}"
+            hint = _recovery(output, address, operation)
             return (
                 f"{address}: {service} {operation} is not implemented by the local control plane (moto): "
                 f"{hint}{more}{where}"

@@ -12,8 +12,10 @@ from devstack.terraform import Terraform, TerraformError
 from devstack.terraform_errors import control_plane_failure
 
 
-def _diagnostic(summary: str, address: str = "module.http_api.aws_apigatewayv2_stage.this") -> str:
-    return f"Plan: 0 to add, 1 to change\n\nError: {summary}\n\n  with {address},\n  on main.tf line 82:\n"
+def _diagnostic(
+    summary: str, address: str = "module.http_api.aws_apigatewayv2_stage.this", doing: str = "Modifying"
+) -> str:
+    return f"{address}: {doing}...\n\nError: {summary}\n\n  with {address},\n  on main.tf line 82:\n"
 
 
 UPDATE_STAGE_501 = (
@@ -38,11 +40,24 @@ PUT_ITEM_500 = (
             id="update-not-implemented",
         ),
         pytest.param(
-            _diagnostic(UPDATE_STAGE_501.replace("UpdateStage", "CreateStage"), "aws_apigatewayv2_stage.x"),
+            _diagnostic(
+                UPDATE_STAGE_501.replace("UpdateStage", "CreateStage"), "aws_apigatewayv2_stage.x", "Creating"
+            ),
             "aws_apigatewayv2_stage.x: ApiGatewayV2 CreateStage is not implemented by the local control plane (moto):"
             " the local stack cannot have aws_apigatewayv2_stage.x: leave it out locally, or add CreateStage to"
             " controlplane/; terraform output: .local/logs/terraform.log",
             id="create-not-implemented",
+        ),
+        pytest.param(
+            _diagnostic(
+                UPDATE_STAGE_501.replace("UpdateStage", "DeleteStage"),
+                "aws_apigatewayv2_stage.x",
+                "Destroying",
+            ),
+            "aws_apigatewayv2_stage.x: ApiGatewayV2 DeleteStage is not implemented by the local control plane (moto):"
+            " `make local-down && make local-up` recreates the local stack from scratch;"
+            " terraform output: .local/logs/terraform.log",
+            id="delete-not-implemented",
         ),
         pytest.param(
             _diagnostic(PUT_ITEM_500, "aws_dynamodb_table_item.x") + _diagnostic(UPDATE_STAGE_501),
