@@ -9,6 +9,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from controlplane import apigatewayv2_patches, dynamodb_table_patches, not_implemented
+
+# Patches kept in their own modules, each with its REVIEWED_SOURCES, current_fingerprints() and install().
+PATCH_MODULES = (apigatewayv2_patches, dynamodb_table_patches, not_implemented)
+
 # sha256 of the moto 5.2.5 source of each function we patch. If a moto upgrade changes one of them,
 # the patch may no longer be right: apply() refuses to run until the patch is reviewed.
 REVIEWED_SOURCES = {
@@ -18,6 +23,7 @@ REVIEWED_SOURCES = {
     "moto.dynamodb.models.DynamoDBBackend.transact_write_items": (
         "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4"
     ),
+    **{name: digest for module in PATCH_MODULES for name, digest in module.REVIEWED_SOURCES.items()},
 }
 
 # Item writes that must not interleave with a transaction (moto serves requests on many threads).
@@ -42,6 +48,8 @@ def _current_sources() -> dict[str, Callable[..., Any]]:
 def changed_sources() -> dict[str, str]:
     """Patched functions whose source differs from the reviewed one, with their current hash."""
     found = {name: source_fingerprint(func) for name, func in _current_sources().items()}
+    for module in PATCH_MODULES:
+        found.update(module.current_fingerprints())
     return {name: digest for name, digest in found.items() if digest != REVIEWED_SOURCES[name]}
 
 
@@ -120,3 +128,5 @@ def apply() -> None:
     )
     for name in _WRITE_METHODS:
         setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name)))
+    for module in PATCH_MODULES:
+        module.install()

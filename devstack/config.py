@@ -31,6 +31,8 @@ class StackConfig:
     write_scope: str = "books:write"
     state_dir: Path = REPO_ROOT / ".local"
     mode: str = "embedded"
+    # Bound of each local terraform command, in seconds (a fresh apply takes about a minute).
+    terraform_timeout: float = 300.0
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -48,6 +50,7 @@ class StackConfig:
             write_scope=_env("WRITE_SCOPE", cls.write_scope),
             state_dir=state_dir if state_dir.is_absolute() else REPO_ROOT / state_dir,
             mode=_env("MODE", cls.mode),
+            terraform_timeout=float(_env("TERRAFORM_TIMEOUT", str(cls.terraform_timeout))),
         )
 
     def with_ports(self, moto: int, emulator: int, emulator_lambda: int, idp: int) -> StackConfig:

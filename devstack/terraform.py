@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devstack.terraform_errors import RECREATE, control_plane_failure
+
 # Files of a working directory that never belong in a copy of a configuration: state, caches, local switches.
 LOCAL_FILES = (".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*_override.tf", "*.tfvars*")
 
 
 class TerraformError(RuntimeError):
-    """A terraform command failed; the message carries its output."""
+    """A terraform command failed; the message carries its output (or, locally, one line), `output` all of it."""
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output or message
 
 
 def local_endpoint_env(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
@@ -41,6 +48,12 @@ class Terraform:
     # A wrapper with terraform's CLI, e.g. ("tflocal",), which reads the *.tf files of its working dir.
     command: Sequence[str] = ("terraform",)
     cwd: Path | None = None
+    # Seconds each command may take (None: unbounded); on expiry its whole process group is stopped.
+    timeout: float | None = None
+    # Against a local control plane: its failures become one line naming resource, call and recovery.
+    local: bool = False
+    # Where each command's full output is appended (named in the one-line errors).
+    log_path: Path | None = None
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         env = {
@@ -50,19 +63,49 @@ class Terraform:
             "TF_INPUT": "0",
             **self.env,
         }
-        proc = subprocess.run(
-            [*self.command, f"-chdir={self.config_dir}", *args],
+        argv = [*self.command, f"-chdir={self.config_dir}", *args]
+        # Its own session, so a timeout stops terraform and its provider plugins together.
+        with subprocess.Popen(
+            argv,
             env=env,
             cwd=self.cwd,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=False,
-        )
+            start_new_session=True,
+        ) as child:
+            try:
+                stdout, stderr = child.communicate(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                stdout, stderr = _stop(child)
+                self._log(args[0], stdout, stderr)
+                raise TerraformError(
+                    f"terraform {args[0]} did not finish within {self.timeout:g}s and was stopped: the control plane"
+                    f" may be failing a call the provider keeps retrying; {RECREATE}{self._where()}",
+                    f"{stdout}\n{stderr}",
+                ) from None
+        proc = subprocess.CompletedProcess(argv, child.returncode, stdout, stderr)
+        self._log(args[0], stdout, stderr)
         if check and proc.returncode != 0:
-            raise TerraformError(
-                f"terraform {args[0]} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-            )
+            raise self._error(args[0], proc)
         return proc
+
+    def _where(self) -> str:
+        return f"; terraform output: {self.log_path}" if self.log_path else ""
+
+    def _log(self, command: str, stdout: str, stderr: str) -> None:
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_path.open("a") as log:
+                log.write(f"$ terraform {command}\n{stdout}\n{stderr}\n")
+
+    def _error(self, command: str, proc: subprocess.CompletedProcess[str]) -> TerraformError:
+        output = f"{proc.stdout}\n{proc.stderr}"
+        if self.local:
+            line = control_plane_failure(output, str(self.log_path or ""))
+            if line:
+                return TerraformError(line, output)
+        return TerraformError(f"terraform {command} failed ({proc.returncode}):\n{output}", output)
 
     def init(self, *extra: str) -> None:
         args = ["init", "-no-color", "-upgrade=false", *extra]
@@ -98,7 +141,7 @@ class Terraform:
             check=False,
         )
         if proc.returncode not in (0, 2):
-            raise TerraformError(f"terraform plan failed:\n{proc.stdout}\n{proc.stderr}")
+            raise self._error("plan", proc)
         return proc.returncode
 
     def destroy(self, var_file: Path | None = None) -> None:
@@ -107,3 +150,17 @@ class Terraform:
     def outputs(self) -> dict[str, Any]:
         raw = json.loads(self._run("output", "-json", *self._state()).stdout)
         return {name: item["value"] for name, item in raw.items()}
+
+
+def _stop(child: subprocess.Popen[str], grace: float = 5) -> tuple[str, str]:
+    """SIGTERM the child's process group, SIGKILL it after `grace` seconds; return what it printed."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(child.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            return child.communicate(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+    return child.communicate()

@@ -7,7 +7,7 @@ import sys
 
 import requests
 
-from devstack import issuer, ports, processes, source_digests, stack_env, stale_state
+from devstack import issuer, local_config, ports, processes, source_digests, stack_env, stale_state
 from devstack.config import REPO_ROOT, StackConfig
 from devstack.services import marker, service_definitions
 from devstack.steps import step
@@ -16,10 +16,13 @@ from devstack.terraform import Terraform, TerraformError, local_endpoint_env
 
 def terraform_for(config: StackConfig) -> Terraform:
     return Terraform(
-        config_dir=REPO_ROOT / "terraform",
+        config_dir=config.terraform_dir / "config",  # a copy with local-only overrides (apply_terraform)
         state_path=config.terraform_dir / "terraform.tfstate",
         data_dir=config.terraform_dir / "data",
         env=local_endpoint_env(config.endpoint_url, config.region),
+        timeout=config.terraform_timeout,
+        local=True,
+        log_path=config.log_dir / "terraform.log",
     )
 
 
@@ -69,6 +72,7 @@ def start_services(config: StackConfig) -> None:
 def apply_terraform(config: StackConfig, jwt_issuer: str) -> dict[str, object]:
     terraform = terraform_for(config)
     with step("terraform init"):
+        local_config.prepare(terraform.config_dir)
         terraform.init()
     with step("terraform apply") as current:
         write_var_file(config, jwt_issuer)
