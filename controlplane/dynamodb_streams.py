@@ -29,7 +29,7 @@ def _now() -> datetime.datetime:
 
 
 def _created_at(record: Any) -> datetime.datetime:
-    return record.record["dynamodb"]["ApproximateCreationDateTime"]  # type: ignore[no-any-return]
+    return record.record["dynamodb"]["ApproximateCreationDateTime"]
 
 
 def trim(shard: Any, now: datetime.datetime | None = None) -> int:
@@ -138,7 +138,7 @@ def _issued(backend: Any) -> deque[tuple[float, str]]:
     issued = backend.__dict__.get("_controlplane_issued")
     if issued is None:
         issued = backend.__dict__["_controlplane_issued"] = deque()
-    return issued  # type: ignore[no-any-return]
+    return issued
 
 
 def expire_iterators(backend: Any, now: float) -> None:

@@ -166,7 +166,12 @@ def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Non
             before = stored(op.table, op.hash_key, op.range_key)
             # An update changes the stored Item in place; a put or delete replaces or removes it.
             undo.append(
-                _Undo(op.table, op.hash_key, op.range_key, copy.deepcopy(before) if op.kind == "Update" else before)
+                _Undo(
+                    op.table,
+                    op.hash_key,
+                    op.range_key,
+                    copy.deepcopy(before) if op.kind == "Update" else before,
+                )
             )
             try:
                 _apply(self, op)

@@ -54,28 +54,74 @@ def _seed(aws: Aws) -> None:
 
 
 NEW = "attribute_not_exists(pk)"
-UPDATE_KEPT = {"Update": {"TableName": T, "Key": _key("kept"), "UpdateExpression": "SET n = :v",
-                          "ExpressionAttributeValues": {":v": {"N": "9"}}}}  # fmt: skip
+UPDATE_KEPT = {
+    "Update": {
+        "TableName": T,
+        "Key": _key("kept"),
+        "UpdateExpression": "SET n = :v",
+        "ExpressionAttributeValues": {":v": {"N": "9"}},
+    }
+}
 DELETE_GONE = {"Delete": {"TableName": T, "Key": _key("gone")}}
 
 
 @pytest.mark.parametrize(
     ("transact_items", "error"),
     [
-        pytest.param([_put("fresh"), UPDATE_KEPT, DELETE_GONE, _put("held", NEW)],
-                     "TransactionCanceledException", id="last-put-condition-fails"),  # fmt: skip
-        pytest.param([_put("fresh"), UPDATE_KEPT,
-                      {"ConditionCheck": {"TableName": T, "Key": _key("gone"), "ConditionExpression": "n = :one",
-                                          "ExpressionAttributeValues": {":one": {"N": "1"}}}}],
-                     "TransactionCanceledException", id="condition-check-fails"),  # fmt: skip
-        pytest.param([_put("fresh"), UPDATE_KEPT, DELETE_GONE,
-                      {"Update": {"TableName": T, "Key": _key("other"), "UpdateExpression": "SET s = s + :v",
-                                  "ExpressionAttributeValues": {":v": {"N": "1"}}}}],
-                     "ValidationException", id="update-fails-while-applying"),  # fmt: skip
-        pytest.param([UPDATE_KEPT, DELETE_GONE,
-                      {"Update": {"TableName": T, "Key": _key("kept"), "UpdateExpression": "SET n = :v",
-                                  "ExpressionAttributeValues": {":v": {"N": "3"}}}}],
-                     "ValidationException", id="two-operations-on-one-item"),  # fmt: skip
+        pytest.param(
+            [_put("fresh"), UPDATE_KEPT, DELETE_GONE, _put("held", NEW)],
+            "TransactionCanceledException",
+            id="last-put-condition-fails",
+        ),
+        pytest.param(
+            [
+                _put("fresh"),
+                UPDATE_KEPT,
+                {
+                    "ConditionCheck": {
+                        "TableName": T,
+                        "Key": _key("gone"),
+                        "ConditionExpression": "n = :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+            ],
+            "TransactionCanceledException",
+            id="condition-check-fails",
+        ),
+        pytest.param(
+            [
+                _put("fresh"),
+                UPDATE_KEPT,
+                DELETE_GONE,
+                {
+                    "Update": {
+                        "TableName": T,
+                        "Key": _key("other"),
+                        "UpdateExpression": "SET s = s + :v",
+                        "ExpressionAttributeValues": {":v": {"N": "1"}},
+                    }
+                },
+            ],
+            "ValidationException",
+            id="update-fails-while-applying",
+        ),
+        pytest.param(
+            [
+                UPDATE_KEPT,
+                DELETE_GONE,
+                {
+                    "Update": {
+                        "TableName": T,
+                        "Key": _key("kept"),
+                        "UpdateExpression": "SET n = :v",
+                        "ExpressionAttributeValues": {":v": {"N": "3"}},
+                    }
+                },
+            ],
+            "ValidationException",
+            id="two-operations-on-one-item",
+        ),
     ],
 )
 def test_a_cancelled_transaction_leaves_items_and_stream_records_as_they_were(
@@ -107,12 +153,26 @@ def _reasons_case(aws: Aws, region_backend: Any, transact: Any, items: list[dict
     [
         pytest.param([_put("fresh", NEW), UPDATE_KEPT, DELETE_GONE], id="all-succeed"),
         pytest.param([_put("kept", NEW), _put("fresh", NEW), _put("gone", NEW)], id="two-conditions-fail"),
-        pytest.param([{"Put": {**_put("kept", NEW)["Put"], "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}],
-                     id="all-old-returns-the-item"),  # fmt: skip
-        pytest.param([{"ConditionCheck": {"TableName": "no-such-table", "Key": _key("kept"),
-                                          "ConditionExpression": NEW}}], id="missing-table"),  # fmt: skip
+        pytest.param(
+            [{"Put": {**_put("kept", NEW)["Put"], "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}],
+            id="all-old-returns-the-item",
+        ),
+        pytest.param(
+            [
+                {
+                    "ConditionCheck": {
+                        "TableName": "no-such-table",
+                        "Key": _key("kept"),
+                        "ConditionExpression": NEW,
+                    }
+                }
+            ],
+            id="missing-table",
+        ),
         pytest.param([UPDATE_KEPT, {"Delete": {"TableName": T, "Key": _key("kept")}}], id="one-item-twice"),
-        pytest.param([{"Put": _put("a")["Put"], "Delete": DELETE_GONE["Delete"]}], id="two-operations-in-one"),
+        pytest.param(
+            [{"Put": _put("a")["Put"], "Delete": DELETE_GONE["Delete"]}], id="two-operations-in-one"
+        ),
     ],
 )
 def test_cancellation_reasons_are_the_ones_moto_returns(
@@ -122,12 +182,18 @@ def test_cancellation_reasons_are_the_ones_moto_returns(
 
     moto_transact = patched_moto["DynamoDBBackend"]["transact_write_items"]
     outcomes = []
-    for region, transact in (("us-east-1", dynamodb_transactions.transact_write_items), ("eu-west-1", moto_transact)):
+    for region, transact in (
+        ("us-east-1", dynamodb_transactions.transact_write_items),
+        ("eu-west-1", moto_transact),
+    ):
         backend = dynamodb_backends["123456789012"][region]
         backend.create_table(
             T,
             schema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            attr=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}],
+            attr=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "N"},
+            ],
             throughput=None,
             billing_mode="PAY_PER_REQUEST",
             indexes=None,
@@ -151,12 +217,20 @@ def test_cancellation_reasons_are_the_ones_moto_returns(
         pytest.param("other", "IdempotentParameterMismatchException", id="same-token-other-payload"),
     ],
 )
-def test_a_client_request_token_makes_the_transaction_idempotent(aws: Aws, second: str, expected: str) -> None:
+def test_a_client_request_token_makes_the_transaction_idempotent(
+    aws: Aws, second: str, expected: str
+) -> None:
     _table(aws)
 
     def add(amount: str) -> dict[str, Any]:
-        return {"Update": {"TableName": T, "Key": _key("counter"), "UpdateExpression": "ADD n :v",
-                           "ExpressionAttributeValues": {":v": {"N": amount}}}}  # fmt: skip
+        return {
+            "Update": {
+                "TableName": T,
+                "Key": _key("counter"),
+                "UpdateExpression": "ADD n :v",
+                "ExpressionAttributeValues": {":v": {"N": amount}},
+            }
+        }
 
     aws.ddb.transact_write_items(TransactItems=[add("1")], ClientRequestToken="token-1")
     before = _state(aws)
@@ -192,15 +266,24 @@ def test_a_token_is_remembered_for_ten_minutes(digest: str, seconds_later: float
 def _seed_item(table: Any, pk: str) -> None:
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
-    item = Item(DynamoType({"S": pk}), DynamoType({"N": "0"}), {"pk": {"S": pk}, "sk": {"N": "0"}, "d": {"S": "x" * 500}})
+    item = Item(
+        DynamoType({"S": pk}),
+        DynamoType({"N": "0"}),
+        {"pk": {"S": pk}, "sk": {"N": "0"}, "d": {"S": "x" * 500}},
+    )
     table.items[item.hash_key][item.range_key] = item
     table.stream_shard.add(None, item)
 
 
 def _timed_transaction(backend: Any, table: str, i: int) -> float:
     items = [
-        {"Put": {"TableName": table, "Item": {"pk": {"S": f"tx{i}-{n}"}, "sk": {"N": "0"}, "d": {"S": "x" * 500}},
-                 "ConditionExpression": NEW}}  # fmt: skip
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {"pk": {"S": f"tx{i}-{n}"}, "sk": {"N": "0"}, "d": {"S": "x" * 500}},
+                "ConditionExpression": NEW,
+            }
+        }
         for n in range(3)
     ]
     started = time.perf_counter()
