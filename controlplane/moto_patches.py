@@ -9,7 +9,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from controlplane import apigatewayv2_patches, dynamodb_table_patches, not_implemented
+from controlplane import (
+    apigatewayv2_patches,
+    dynamodb_streams,
+    dynamodb_table_patches,
+    dynamodb_transactions,
+    not_implemented,
+)
 
 # Patches kept in their own modules, each with its REVIEWED_SOURCES, current_fingerprints() and install().
 PATCH_MODULES = (apigatewayv2_patches, dynamodb_table_patches, not_implemented)
@@ -22,6 +28,36 @@ REVIEWED_SOURCES = {
     ),
     "moto.dynamodb.models.DynamoDBBackend.transact_write_items": (
         "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4"
+    ),
+    "moto.dynamodb.models.table.StreamShard.get": (
+        "fa7e9a0d7b438c2fbd4bcc8a04fecc79f70862760d1f176d3bc86775967e2d7e"
+    ),
+    "moto.dynamodb.models.table.StreamRecord.__init__": (
+        "511904c6352cfd9a0dc7eb26ebbff6ad007d734698d7097b194f7f56a85482be"
+    ),
+    "moto.dynamodb.models.table.Table.put_item": (
+        "de23933013ef842639046c19bcf7e418bce0474d810f6719368be4cedce11d47"
+    ),
+    "moto.dynamodb.models.table.Table.delete_item": (
+        "1594f7b07616c8cb8cdf0fbf58d6f54eeac83f25d7ac7b14e832a08e10efd8f9"
+    ),
+    "moto.dynamodb.models.DynamoDBBackend.update_item": (
+        "218984588dd689a5de81678ce11e6a40d05c91e7b6c21b44c4ed4122fe74aa9f"
+    ),
+    "moto.dynamodb.responses.DynamoHandler.transact_write_items": (
+        "61c163fff213f33a39317a17fda194a9c1e800992421575d2080f4500bf45372"
+    ),
+    "moto.dynamodbstreams.models.ShardIterator.__init__": (
+        "5842e50a95242ef84673613918b71c4a2a9c149d4baa10904b0c84034c4c793e"
+    ),
+    "moto.dynamodbstreams.models.ShardIterator.get": (
+        "8932c0f7250e89963eef1e848bdd205a05c0f6ed94f526ed36ca9b7339442ace"
+    ),
+    "moto.dynamodbstreams.models.DynamoDBStreamsBackend.get_shard_iterator": (
+        "a0be676df0bfc9ef0fdb546a45df0f1510de564d215dcafffbd144a8f04219ef"
+    ),
+    "moto.dynamodbstreams.models.DynamoDBStreamsBackend.get_records": (
+        "db8c6cb04430c08f76be9e6b3cc9317387643b4fee26f43071c5ac22e25d2b64"
     ),
     **{name: digest for module in PATCH_MODULES for name, digest in module.REVIEWED_SOURCES.items()},
 }
@@ -42,6 +78,8 @@ def _current_sources() -> dict[str, Callable[..., Any]]:
     return {
         "moto.dynamodb.models.table.StreamShard.add": StreamShard.add,
         "moto.dynamodb.models.DynamoDBBackend.transact_write_items": DynamoDBBackend.transact_write_items,
+        **dynamodb_streams.reviewed_functions(),
+        **dynamodb_transactions.reviewed_functions(),
     }
 
 
@@ -68,40 +106,6 @@ def _add_without_lambda(self: Any, old: Any, new: Any) -> None:
     self.items.append(StreamRecord(self.table, view_type, event_name, old, new, seq))
 
 
-def _transact_keeping_live_tables(original: Callable[..., Any]) -> Callable[..., Any]:
-    """Run moto's transaction, but roll back into the live Table and StreamShard objects.
-
-    moto deep-copies each table before a transaction and, when it is cancelled, puts the *copies* in
-    place. Stream iterators handed out earlier keep pointing at the old shard (a poller then sees no
-    new records), and a write that landed between copy and rollback is lost. Under the write lock no
-    write can land in between, and restoring into the live objects keeps every iterator valid.
-    """
-
-    @functools.wraps(original)
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        names = {
-            op.get("TableName") for item in transact_items for op in item.values() if isinstance(op, dict)
-        }
-        live = {name: self.tables[name] for name in names if name in self.tables}
-        shard_sizes = {
-            name: len(t.stream_shard.items) for name, t in live.items() if t.stream_shard is not None
-        }
-        try:
-            original(self, transact_items)
-        finally:
-            for name, table in live.items():
-                restored = self.tables.get(name)
-                if restored is None or restored is table:
-                    continue
-                shard = table.stream_shard
-                table.__dict__.update({k: v for k, v in restored.__dict__.items() if k != "stream_shard"})
-                if shard is not None and name in shard_sizes:
-                    del shard.items[shard_sizes[name] :]  # a cancelled transaction leaves no stream records
-                self.tables[name] = table
-
-    return transact_write_items
-
-
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def locked(*args: Any, **kwargs: Any) -> Any:
@@ -123,9 +127,8 @@ def apply() -> None:
             f"moto changed {details}; review controlplane/moto_patches.py before upgrading moto"
         )
     StreamShard.add = _add_without_lambda  # type: ignore[method-assign]
-    DynamoDBBackend.transact_write_items = _transact_keeping_live_tables(  # type: ignore[method-assign]
-        DynamoDBBackend.transact_write_items
-    )
+    dynamodb_streams.apply(_write_lock)
+    dynamodb_transactions.apply(_write_lock)
     for name in _WRITE_METHODS:
         setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name)))
     for module in PATCH_MODULES:
