@@ -32,13 +32,14 @@ sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "services")]
 from books.domain.isbn import isbn13_check_digit  # noqa: E402
 
 from devstack import ports, stack_env  # noqa: E402
+from mock_idp.client import ClientError, fetch_token  # noqa: E402
 
 
 def load_stack() -> dict[str, str]:
-    path = Path(os.environ.get("STACK_ENV", REPO_ROOT / ".local" / "stack.env"))
-    if not path.exists():
-        sys.exit(f"no running stack ({path} missing): run `make local-up` first")
-    return stack_env.read(path)
+    values = stack_env.load()
+    if not values.get("API_URL"):
+        sys.exit(f"no running stack ({stack_env.default_path()} missing): run `make local-up` first")
+    return values
 
 
 def client(stack: dict[str, str], service: str) -> Any:
@@ -52,14 +53,10 @@ def client(stack: dict[str, str], service: str) -> Any:
 
 
 def token(stack: dict[str, str]) -> str:
-    response = requests.post(
-        stack["TOKEN_URL"],
-        data={"grant_type": "client_credentials", "scope": "books:write"},
-        auth=("local-writer", "local-writer-secret"),
-        timeout=10,
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
+    try:
+        return fetch_token(stack["TOKEN_URL"], "local-writer", scope="books:write")
+    except ClientError as exc:
+        sys.exit(f"no token: {exc}")
 
 
 def create_bench_api(stack: dict[str, str]) -> tuple[str, str]:
