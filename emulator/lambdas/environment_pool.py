@@ -40,6 +40,7 @@ class _FunctionEnvironments:
     revision: tuple[str, ...]
     members: set[ExecutionEnvironment] = field(default_factory=set)  # every live one: starting, idle, busy
     idle: list[ExecutionEnvironment] = field(default_factory=list)  # most recently used last
+    stale: set[ExecutionEnvironment] = field(default_factory=set)  # busy when reloaded: stopped on release
     freed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
 
@@ -97,7 +98,8 @@ class EnvironmentPool:
             self._stop_later(env)
             return
         async with entry.freed:
-            if env.status is EnvironmentStatus.READY and env.config.revision == entry.revision:
+            current = env.config.revision == entry.revision and env not in entry.stale
+            if env.status is EnvironmentStatus.READY and current:
                 entry.idle.append(env)
             else:
                 self._discard(entry, env)
@@ -110,6 +112,21 @@ class EnvironmentPool:
             return
         self._retire_entry(entry, config.revision if config else ("<deleted>",))
 
+    def reload(self, name: str) -> int:
+        """The code changed under the same configuration (live reload): every environment of it is stale.
+
+        Idle ones stop now and busy ones when released, so the next invocation starts on the new code.
+        Returns how many environments were retired."""
+        entry = self._functions.get(name)
+        if entry is None:
+            return 0
+        retired = len(entry.members)
+        entry.stale.update(entry.members)
+        for env in entry.idle:
+            self._discard(entry, env)
+        entry.idle.clear()
+        return retired
+
     def _retire_entry(self, entry: _FunctionEnvironments, revision: tuple[str, ...]) -> None:
         entry.revision = revision
         for env in entry.idle:
@@ -118,6 +135,7 @@ class EnvironmentPool:
 
     def _discard(self, entry: _FunctionEnvironments, env: ExecutionEnvironment) -> None:
         entry.members.discard(env)
+        entry.stale.discard(env)
         self._stop_later(env)
 
     def _stop_later(self, env: ExecutionEnvironment) -> None:

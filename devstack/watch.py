@@ -1,0 +1,180 @@
+"""make local-watch: bring the stack up if needed, then live-reload code and apply terraform/ edits as saved."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from devstack import issuer, stack_env
+from devstack.config import FUNCTIONS, REPO_ROOT, StackConfig
+
+SERVICES = REPO_ROOT / "services"
+TERRAFORM = REPO_ROOT / "terraform"
+# What a function's image is built from (devstack/source_digests.py): shared by all, or its own Dockerfile.
+_SHARED_CONTEXT = ("books", "requirements.txt")
+_TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".tf.json", ".tfvars.json")
+_IGNORED_PARTS = {"__pycache__", ".terraform", ".pytest_cache", ".mypy_cache"}
+
+
+@dataclass(frozen=True)
+class Event:
+    """What to do about a batch of saved files: reload these functions, and/or apply terraform/."""
+
+    changed: tuple[str, ...]
+    functions: tuple[str, ...] = ()
+    apply: bool = False
+
+
+def functions_for(path: Path) -> set[str]:
+    """The functions whose build context holds path (empty when none does)."""
+    try:
+        parts = path.relative_to(SERVICES).parts
+    except ValueError:
+        return set()
+    if not parts or _IGNORED_PARTS & set(parts) or path.suffix in {".pyc", ".pyo"}:
+        return set()
+    if parts[0] in _SHARED_CONTEXT:
+        return set(FUNCTIONS)
+    if parts[0] == "functions" and len(parts) > 2 and parts[1] in FUNCTIONS:
+        return {parts[1]}
+    return set()
+
+
+def is_terraform(path: Path) -> bool:
+    try:
+        parts = path.relative_to(TERRAFORM).parts
+    except ValueError:
+        return False
+    return not _IGNORED_PARTS & set(parts) and path.name.endswith(_TERRAFORM_SUFFIXES)
+
+
+def classify(paths: Iterable[str | Path]) -> Event | None:
+    """One event for one batch of changed paths; None when nothing in it matters."""
+    functions: set[str] = set()
+    apply = False
+    changed = []
+    for raw in paths:
+        path = Path(raw)
+        owners, tf = functions_for(path), is_terraform(path)
+        if owners or tf:
+            changed.append(str(path.relative_to(REPO_ROOT)))
+        functions |= owners
+        apply = apply or tf
+    if not changed:
+        return None
+    return Event(tuple(sorted(changed)), tuple(f for f in FUNCTIONS if f in functions), apply)
+
+
+def _describe(changed: tuple[str, ...]) -> str:
+    return changed[0] if len(changed) == 1 else f"{changed[0]} (+{len(changed) - 1} more)"
+
+
+@dataclass
+class Actions:
+    """The two things the watcher can do to a stack; injected so tests run them against fakes."""
+
+    reload: Callable[[str], dict[str, Any]]  # function key -> the emulator's reload answer
+    apply: Callable[[], str]  # -> one line: terraform's result
+
+
+def handle(event: Event, actions: Actions) -> str:
+    """Do what the event asks and say it in one line: what changed, what was done, how long it took."""
+    started = time.monotonic()
+    done = []
+    if event.apply:
+        # The apply also moves the image digests to the code on disk, as local-up would.
+        done.append(actions.apply())
+    if event.functions:
+        reloaded, failed = [], []
+        for function in event.functions:
+            answer = actions.reload(function)
+            error = answer.get("init_error")
+            if error:
+                kind = error.get("errorType", "init error")
+                failed.append(f"{function} INIT ERROR {kind}: {str(error.get('errorMessage', '')).strip()}")
+            else:
+                reloaded.append(function)
+        if reloaded:
+            done.append(f"reloaded {', '.join(reloaded)}")
+        done.extend(failed)
+    return (
+        f"[local-watch] {_describe(event.changed)} -> {'; '.join(done)} ({time.monotonic() - started:.2f}s)"
+    )
+
+
+def stack_actions(config: StackConfig, values: dict[str, str]) -> Actions:
+    """The real actions: the emulator's reload endpoint, and local-up's terraform apply."""
+    names = {
+        fn: values.get(f"{fn.upper()}_FUNCTION") or f"{config.environment}-books-{fn}" for fn in FUNCTIONS
+    }
+
+    def reload(function: str) -> dict[str, Any]:
+        url = f"{config.lambda_url}/_emulator/functions/{names[function]}/reload"
+        try:
+            response = requests.post(url, timeout=30)
+            if response.status_code == 404:
+                return {
+                    "init_error": {"errorType": "NotFound", "errorMessage": f"{names[function]} not deployed"}
+                }
+            response.raise_for_status()
+            return dict(response.json())
+        except (requests.RequestException, ValueError) as exc:
+            return {"init_error": {"errorType": "EmulatorUnreachable", "errorMessage": str(exc)}}
+
+    def apply() -> str:
+        from devstack.terraform import TerraformError
+        from devstack.up import apply_terraform, wait_until_served
+
+        output = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(output):
+                outputs = apply_terraform(config, issuer.in_force(config))
+                wait_until_served(config, str(outputs["api_id"]))
+        except (TerraformError, RuntimeError, OSError, KeyError, ValueError) as exc:
+            first = next(
+                (ln.strip() for ln in str(exc).splitlines() if "Error" in ln), str(exc).splitlines()[0]
+            )
+            return f"terraform apply FAILED: {first} (stack left as it was)"
+        result = next((ln for ln in output.getvalue().splitlines() if "Apply complete" in ln), "applied")
+        return "terraform apply: " + result.split("terraform apply", 1)[-1].strip().rsplit(" (", 1)[0]
+
+    return Actions(reload, apply)
+
+
+def watch(config: StackConfig | None = None, write: Callable[[str], None] | None = None) -> int:
+    import watchfiles
+
+    from devstack.up import up
+
+    config = config or StackConfig.from_env()
+    out = write or (lambda line: (sys.stdout.write(line + "\n"), sys.stdout.flush()))
+    if config.mode != "embedded":
+        sys.stderr.write(
+            "local-watch: only the embedded stack (MODE=embedded) can be live-reloaded for now\n"
+        )
+        return 2
+    values = stack_env.load(config.stack_env_path, {})
+    if not stack_env.answers_health(values):
+        code = up(config)
+        if code != 0:
+            return code
+        values = stack_env.read(config.stack_env_path)
+    actions = stack_actions(config, values)
+    out(
+        f"[local-watch] watching services/ and terraform/ for {values['API_URL']} (Ctrl-C stops watching only)"
+    )
+    # A short debounce: one save is one batch, and the reload starts within ~50 ms of it.
+    for changes in watchfiles.watch(SERVICES, TERRAFORM, debounce=400, step=30, raise_interrupt=False):
+        event = classify(path for _, path in changes)
+        if event is not None:
+            out(handle(event, actions))
+    out("[local-watch] stopped watching; the stack keeps running (make local-down stops it)")
+    return 0

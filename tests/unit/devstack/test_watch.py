@@ -1,0 +1,148 @@
+"""local-watch: which saved file leads to which action, and the one line printed per event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from devstack import watch
+from devstack.config import REPO_ROOT, StackConfig
+from tests.unit.devstack.fakes import FakeStack
+
+ALL = ("command", "query", "projector")
+
+
+@pytest.mark.parametrize(
+    ("paths", "functions", "apply"),
+    [
+        (["services/books/api/handlers.py"], ALL, False),
+        (["services/requirements.txt"], ALL, False),
+        (["services/functions/query/Dockerfile"], ("query",), False),
+        (
+            ["services/functions/command/Dockerfile", "services/functions/projector/Dockerfile"],
+            ("command", "projector"),
+            False,
+        ),
+        (["terraform/variables.tf"], (), True),
+        (["terraform/modules/api/main.tf"], (), True),
+        (["terraform/variables.tf", "services/books/domain/isbn.py"], ALL, True),
+    ],
+)
+def test_a_saved_file_maps_to_its_functions_or_to_a_terraform_apply(
+    paths: list[str], functions: tuple[str, ...], apply: bool
+) -> None:
+    event = watch.classify(REPO_ROOT / p for p in paths)
+    assert event is not None
+    assert (event.functions, event.apply) == (functions, apply)
+    assert event.changed == tuple(sorted(paths))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "services/books/__pycache__/handlers.cpython-311.pyc",
+        "services/books/api/handlers.pyc",
+        "terraform/.terraform/modules/modules.json",
+        "terraform/terraform.tfstate",
+        "terraform/README.md",
+        "services/functions/unknown/Dockerfile",
+        "README.md",
+        "tests/unit/test_route_parity.py",
+    ],
+)
+def test_files_outside_build_contexts_and_terraform_sources_do_nothing(path: str) -> None:
+    assert watch.classify([REPO_ROOT / path]) is None
+
+
+class FakeActions:
+    """Records what the watcher asked for; reload answers come from `answers`."""
+
+    def __init__(self, answers: dict[str, dict[str, Any]] | None = None) -> None:
+        self.answers = answers or {}
+        self.calls: list[str] = []
+
+    def actions(self) -> watch.Actions:
+        def reload(function: str) -> dict[str, Any]:
+            self.calls.append(f"reload {function}")
+            return self.answers.get(function, {"retired": 1, "init_error": None})
+
+        def apply() -> str:
+            self.calls.append("apply")
+            return "terraform apply: Apply complete! Resources: 0 added, 1 changed, 0 destroyed."
+
+        return watch.Actions(reload, apply)
+
+
+SYNTAX = {
+    "errorType": "Runtime.UserCodeSyntaxError",
+    "errorMessage": "Syntax error in module 'x': invalid syntax",
+}
+
+
+@pytest.mark.parametrize(
+    ("event", "answers", "calls", "says"),
+    [
+        (
+            watch.Event(("services/books/api/handlers.py",), ALL),
+            {},
+            ["reload command", "reload query", "reload projector"],
+            "services/books/api/handlers.py -> reloaded command, query, projector (",
+        ),
+        (
+            watch.Event(("services/books/api/handlers.py",), ("query",)),
+            {"query": {"init_error": SYNTAX}},
+            ["reload query"],
+            "-> query INIT ERROR Runtime.UserCodeSyntaxError: Syntax error in module 'x': invalid syntax (",
+        ),
+        (
+            watch.Event(("terraform/variables.tf", "terraform/main.tf"), apply=True),
+            {},
+            ["apply"],
+            "terraform/variables.tf (+1 more) -> terraform apply: Apply complete! Resources: 0 added, 1 changed",
+        ),
+        (
+            watch.Event(("terraform/variables.tf", "services/books/x.py"), ("command",), apply=True),
+            {},
+            ["apply", "reload command"],
+            "-> terraform apply: Apply complete! Resources: 0 added, 1 changed, 0 destroyed.; reloaded command (",
+        ),
+    ],
+)
+def test_each_event_is_acted_on_and_said_in_one_timed_line(
+    event: watch.Event, answers: dict[str, dict[str, Any]], calls: list[str], says: str
+) -> None:
+    fake = FakeActions(answers)
+    line = watch.handle(event, fake.actions())
+    assert fake.calls == calls
+    assert says in line and line.startswith("[local-watch] ") and "\n" not in line
+    assert line.endswith("s)")
+
+
+@pytest.fixture
+def fake_stack() -> Iterator[FakeStack]:
+    stack = FakeStack()
+    stack.thread.start()
+    yield stack
+    stack.server.shutdown()
+    stack.server.server_close()
+
+
+def test_reload_posts_to_the_emulators_reload_endpoint_of_the_deployed_function(
+    fake_stack: FakeStack,
+) -> None:
+    port = int(fake_stack.url.rsplit(":", 1)[1])
+    config = StackConfig().with_ports(1, 2, port, 3)
+    path = "/_emulator/functions/dev-books-query/reload"
+    fake_stack.post_answers[path] = {"function": "dev-books-query", "retired": 2, "init_error": SYNTAX}
+    actions = watch.stack_actions(config, {"QUERY_FUNCTION": "dev-books-query"})
+
+    assert actions.reload("query")["init_error"] == SYNTAX
+    assert [r["path"] for r in fake_stack.requests] == [path]
+
+
+def test_an_unreachable_emulator_is_reported_as_the_reload_error() -> None:
+    config = StackConfig().with_ports(1, 2, 9, 3)  # the discard port: nothing listens
+    answer = watch.stack_actions(config, {}).reload("command")
+    assert answer["init_error"]["errorType"] == "EmulatorUnreachable"
