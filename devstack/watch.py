@@ -7,13 +7,14 @@ import io
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from devstack import issuer, stack_env
+from devstack import issuer, source_digests, stack_env
 from devstack.config import FUNCTIONS, REPO_ROOT, StackConfig
 
 SERVICES = REPO_ROOT / "services"
@@ -73,6 +74,16 @@ def classify(paths: Iterable[str | Path]) -> Event | None:
     return Event(tuple(sorted(changed)), tuple(f for f in FUNCTIONS if f in functions), apply)
 
 
+def only_changed(event: Event, digests: dict[str, str]) -> Event | None:
+    """Drop functions whose build context hashes as before (a save without a change, a reverted edit)."""
+    now = {fn: source_digests.source_digest(fn) for fn in event.functions}
+    functions = tuple(fn for fn in event.functions if now[fn] != digests.get(fn))
+    digests.update(now)
+    if not functions and not event.apply:
+        return None
+    return replace(event, functions=functions)
+
+
 def _describe(changed: tuple[str, ...]) -> str:
     return changed[0] if len(changed) == 1 else f"{changed[0]} (+{len(changed) - 1} more)"
 
@@ -81,7 +92,7 @@ def _describe(changed: tuple[str, ...]) -> str:
 class Actions:
     """The two things the watcher can do to a stack; injected so tests run them against fakes."""
 
-    reload: Callable[[str], dict[str, Any]]  # function key -> the emulator's reload answer
+    reload: Callable[[str, bool], dict[str, Any]]  # (function key, warm) -> the emulator's reload answer
     apply: Callable[[], str]  # -> one line: terraform's result
 
 
@@ -93,9 +104,14 @@ def handle(event: Event, actions: Actions) -> str:
         # The apply also moves the image digests to the code on disk, as local-up would.
         done.append(actions.apply())
     if event.functions:
-        reloaded, failed = [], []
+        # Retire every function first (milliseconds), so the next request runs the new code whatever happens;
+        # then warm them side by side, which is where an init error (e.g. a syntax error) shows.
         for function in event.functions:
-            answer = actions.reload(function)
+            actions.reload(function, False)
+        with ThreadPoolExecutor(max_workers=len(event.functions)) as pool:
+            answers = list(pool.map(lambda fn: actions.reload(fn, True), event.functions))
+        reloaded, failed = [], []
+        for function, answer in zip(event.functions, answers, strict=True):
             error = answer.get("init_error")
             if error:
                 kind = error.get("errorType", "init error")
@@ -116,10 +132,10 @@ def stack_actions(config: StackConfig, values: dict[str, str]) -> Actions:
         fn: values.get(f"{fn.upper()}_FUNCTION") or f"{config.environment}-books-{fn}" for fn in FUNCTIONS
     }
 
-    def reload(function: str) -> dict[str, Any]:
+    def reload(function: str, warm: bool) -> dict[str, Any]:
         url = f"{config.lambda_url}/_emulator/functions/{names[function]}/reload"
         try:
-            response = requests.post(url, timeout=30)
+            response = requests.post(url, params={"warm": str(warm).lower()}, timeout=30)
             if response.status_code == 404:
                 return {
                     "init_error": {"errorType": "NotFound", "errorMessage": f"{names[function]} not deployed"}
@@ -168,12 +184,14 @@ def watch(config: StackConfig | None = None, write: Callable[[str], None] | None
             return code
         values = stack_env.read(config.stack_env_path)
     actions = stack_actions(config, values)
+    digests = source_digests.source_digests()
     out(
         f"[local-watch] watching services/ and terraform/ for {values['API_URL']} (Ctrl-C stops watching only)"
     )
     # A short debounce: one save is one batch, and the reload starts within ~50 ms of it.
     for changes in watchfiles.watch(SERVICES, TERRAFORM, debounce=400, step=30, raise_interrupt=False):
         event = classify(path for _, path in changes)
+        event = only_changed(event, digests) if event is not None else None
         if event is not None:
             out(handle(event, actions))
     out("[local-watch] stopped watching; the stack keeps running (make local-down stops it)")

@@ -87,12 +87,17 @@ async def reload(request: web.Request) -> web.Response:
     """Emulator admin (not an AWS API): the function's code changed on disk; serve it from the next request.
 
     Answers {"function", "retired", "init_error"}: init_error is the new environment's init failure (the
-    payload Lambda would return, e.g. Runtime.UserCodeSyntaxError), null when it started."""
+    payload Lambda would return, e.g. Runtime.UserCodeSyntaxError), null when it started. ?warm=false only
+    retires (no new environment is started, so none is waited for)."""
     invoker = request.app[INVOKER_KEY]
     function = request.match_info["name"]
     config = await invoker.resolve(function)
     if config is None:
         return _not_found(function)
+    if request.query.get("warm", "true").lower() in ("false", "0", "no"):
+        return web.json_response(
+            {"function": config.name, "retired": invoker.pool.reload(config.name), "init_error": None}
+        )
     retired, failure = await invoker.reload(config)
     init_error = None
     if failure is not None:

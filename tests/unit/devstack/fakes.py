@@ -47,7 +47,9 @@ class FakeStack:
                     }
                 )
                 self._answer(
-                    stack.post_answers.get(self.path, {"access_token": "fake-token", "token_type": "Bearer"})
+                    stack.post_answers.get(
+                        self.path.split("?")[0], {"access_token": "fake-token", "token_type": "Bearer"}
+                    )
                 )
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from devstack import watch
+from devstack import source_digests, watch
 from devstack.config import REPO_ROOT, StackConfig
 from tests.unit.devstack.fakes import FakeStack
 
@@ -64,9 +64,12 @@ class FakeActions:
         self.calls: list[str] = []
 
     def actions(self) -> watch.Actions:
-        def reload(function: str) -> dict[str, Any]:
-            self.calls.append(f"reload {function}")
-            return self.answers.get(function, {"retired": 1, "init_error": None})
+        def reload(function: str, warm: bool) -> dict[str, Any]:
+            if not warm:
+                self.calls.append(f"retire {function}")
+                return {"retired": 1, "init_error": None}
+            self.calls.append(f"warm {function}")
+            return self.answers.get(function, {"retired": 0, "init_error": None})
 
         def apply() -> str:
             self.calls.append("apply")
@@ -87,13 +90,20 @@ SYNTAX = {
         (
             watch.Event(("services/books/api/handlers.py",), ALL),
             {},
-            ["reload command", "reload query", "reload projector"],
+            [
+                "retire command",
+                "retire query",
+                "retire projector",
+                "warm command",
+                "warm query",
+                "warm projector",
+            ],
             "services/books/api/handlers.py -> reloaded command, query, projector (",
         ),
         (
             watch.Event(("services/books/api/handlers.py",), ("query",)),
             {"query": {"init_error": SYNTAX}},
-            ["reload query"],
+            ["retire query", "warm query"],
             "-> query INIT ERROR Runtime.UserCodeSyntaxError: Syntax error in module 'x': invalid syntax (",
         ),
         (
@@ -105,7 +115,7 @@ SYNTAX = {
         (
             watch.Event(("terraform/variables.tf", "services/books/x.py"), ("command",), apply=True),
             {},
-            ["apply", "reload command"],
+            ["apply", "retire command", "warm command"],
             "-> terraform apply: Apply complete! Resources: 0 added, 1 changed, 0 destroyed.; reloaded command (",
         ),
     ],
@@ -115,7 +125,10 @@ def test_each_event_is_acted_on_and_said_in_one_timed_line(
 ) -> None:
     fake = FakeActions(answers)
     line = watch.handle(event, fake.actions())
-    assert fake.calls == calls
+    assert sorted(fake.calls) == sorted(calls)
+    retires = [i for i, call in enumerate(fake.calls) if call.startswith("retire")]
+    warms = [i for i, call in enumerate(fake.calls) if call.startswith("warm")]
+    assert not warms or max(retires) < min(warms), "every function is retired before any is warmed"
     assert says in line and line.startswith("[local-watch] ") and "\n" not in line
     assert line.endswith("s)")
 
@@ -138,11 +151,22 @@ def test_reload_posts_to_the_emulators_reload_endpoint_of_the_deployed_function(
     fake_stack.post_answers[path] = {"function": "dev-books-query", "retired": 2, "init_error": SYNTAX}
     actions = watch.stack_actions(config, {"QUERY_FUNCTION": "dev-books-query"})
 
-    assert actions.reload("query")["init_error"] == SYNTAX
-    assert [r["path"] for r in fake_stack.requests] == [path]
+    assert actions.reload("query", True)["init_error"] == SYNTAX
+    assert [r["path"] for r in fake_stack.requests] == [f"{path}?warm=true"]
 
 
 def test_an_unreachable_emulator_is_reported_as_the_reload_error() -> None:
     config = StackConfig().with_ports(1, 2, 9, 3)  # the discard port: nothing listens
-    answer = watch.stack_actions(config, {}).reload("command")
+    answer = watch.stack_actions(config, {}).reload("command", False)
     assert answer["init_error"]["errorType"] == "EmulatorUnreachable"
+
+
+def test_a_save_that_leaves_the_build_context_as_it_was_does_nothing() -> None:
+    digests = source_digests.source_digests()
+    saved = watch.Event(("services/books/views.py",), ALL)
+    assert watch.only_changed(saved, digests) is None
+    stale = {**digests, "query": "sha256:old"}
+    assert watch.only_changed(saved, stale) == watch.Event(saved.changed, ("query",))
+    assert watch.only_changed(watch.Event(saved.changed, ALL, apply=True), digests) == watch.Event(
+        saved.changed, (), apply=True
+    )
