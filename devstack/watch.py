@@ -85,7 +85,9 @@ def only_changed(event: Event, digests: dict[str, str]) -> Event | None:
 
 
 def _describe(changed: tuple[str, ...]) -> str:
-    return changed[0] if len(changed) == 1 else f"{changed[0]} (+{len(changed) - 1} more)"
+    # Editors' temporary files come and go in the same batch: name a file that is there.
+    first = next((path for path in changed if (REPO_ROOT / path).exists()), changed[0])
+    return first if len(changed) == 1 else f"{first} (+{len(changed) - 1} more)"
 
 
 @dataclass
@@ -126,6 +128,13 @@ def handle(event: Event, actions: Actions) -> str:
     )
 
 
+def first_error(output: str) -> str:
+    """The diagnostic that says what is wrong, not terraform's summary of having problems."""
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("Error:") and "encountered problems" not in ln]
+    return (errors or lines or ["no output"])[0]
+
+
 def stack_actions(config: StackConfig, values: dict[str, str]) -> Actions:
     """The real actions: the emulator's reload endpoint, and local-up's terraform apply."""
     names = {
@@ -155,10 +164,7 @@ def stack_actions(config: StackConfig, values: dict[str, str]) -> Actions:
                 outputs = apply_terraform(config, issuer.in_force(config))
                 wait_until_served(config, str(outputs["api_id"]))
         except (TerraformError, RuntimeError, OSError, KeyError, ValueError) as exc:
-            first = next(
-                (ln.strip() for ln in str(exc).splitlines() if "Error" in ln), str(exc).splitlines()[0]
-            )
-            return f"terraform apply FAILED: {first} (stack left as it was)"
+            return f"terraform apply FAILED: {first_error(str(exc))}"
         result = next((ln for ln in output.getvalue().splitlines() if "Apply complete" in ln), "applied")
         return "terraform apply: " + result.split("terraform apply", 1)[-1].strip().rsplit(" (", 1)[0]
 

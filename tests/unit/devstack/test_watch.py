@@ -170,3 +170,19 @@ def test_a_save_that_leaves_the_build_context_as_it_was_does_nothing() -> None:
     assert watch.only_changed(watch.Event(saved.changed, ALL, apply=True), digests) == watch.Event(
         saved.changed, (), apply=True
     )
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        (
+            "terraform init failed (1):\n\nError: Terraform encountered problems during initialisation, including"
+            " problems\n\nError: Unclosed configuration block\n  on variables.tf line 160",
+            "Error: Unclosed configuration block",
+        ),
+        ("terraform apply failed (1):\nError: creating Lambda Function", "Error: creating Lambda Function"),
+        ("the emulator did not pick up API x within 30s", "the emulator did not pick up API x within 30s"),
+    ],
+)
+def test_a_failed_apply_is_said_by_its_first_real_error(output: str, expected: str) -> None:
+    assert watch.first_error(output) == expected
