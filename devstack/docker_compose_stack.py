@@ -53,10 +53,20 @@ def start(config: StackConfig) -> Any:
         raise ComposeStartError(
             "--stack=docker needs a running Docker engine (`docker info` failed)"
         ) from None
+    try:
+        _docker("compose", "version")
+    except DockerModeError:
+        raise ComposeStartError(
+            "--stack=docker drives `docker compose` (v2) through testcontainers; docker-compose v1 is not enough"
+            " (use `make local-up MODE=docker` and run the suite against it)"
+        ) from None
     compose = _compose(config)
     try:
         with step("docker-build"):
             _make("docker-build", config)
+    except DockerModeError as exc:
+        raise ComposeStartError(str(exc).splitlines()[0]) from None
+    try:
         with step("compose up (testcontainers)"):
             compose.start()
         jwt_issuer = issuer.in_force(config)

@@ -232,3 +232,28 @@ def test_the_docker_stack_is_compose_with_an_env_file_of_the_sessions_ports(tmp_
     written = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
     assert written["MOTO_PORT"] == "5001" and written["MOCK_IDP_PORT"] == "5004"
     assert written["COMPOSE_PROJECT_NAME"] == "books-cqrs" and written["BOOKS_IMAGE_TAG"]
+
+
+@pytest.mark.parametrize(
+    ("failing", "says"),
+    [
+        ("info", "needs a running Docker engine"),
+        ("compose", "drives `docker compose` (v2) through testcontainers"),
+    ],
+)
+def test_a_docker_session_without_docker_fails_in_one_line_and_starts_nothing(
+    pytester: pytest.Pytester, clean_env: pytest.MonkeyPatch, failing: str, says: str
+) -> None:
+    def docker(*args: str) -> str:
+        if args[0] == failing:
+            raise docker_compose_stack.DockerModeError(f"docker {args[0]} failed")
+        return ""
+
+    clean_env.setattr(docker_compose_stack, "_docker", docker)
+    clean_env.setenv("LOCAL_STATE_DIR", str(pytester.path / "nothing-here"))
+    pytester.makepyfile("def test_it(local_stack):\n    pass\n")
+
+    result = pytester.runpytest("-p", "devstack.pytest_plugin", "--stack=docker")
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*could not start an ephemeral docker stack: *{says}*"])
