@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import sys
 import time
@@ -72,6 +73,15 @@ def classify(paths: Iterable[str | Path]) -> Event | None:
     if not changed:
         return None
     return Event(tuple(sorted(changed)), tuple(f for f in FUNCTIONS if f in functions), apply)
+
+
+def drop_bytecode(changed: Iterable[str]) -> None:
+    """Remove the cached bytecode of changed modules: an edit of the same size within the second of the last
+    compile would otherwise pass Python's mtime+size check, and the new environment would run the old code."""
+    for path in changed:
+        if path.endswith(".py"):
+            with contextlib.suppress(OSError, ValueError):
+                Path(importlib.util.cache_from_source(str(REPO_ROOT / path))).unlink(missing_ok=True)
 
 
 def only_changed(event: Event, digests: dict[str, str]) -> Event | None:
@@ -199,6 +209,7 @@ def watch(config: StackConfig | None = None, write: Callable[[str], None] | None
         event = classify(path for _, path in changes)
         event = only_changed(event, digests) if event is not None else None
         if event is not None:
+            drop_bytecode(event.changed)
             out(handle(event, actions))
     out("[local-watch] stopped watching; the stack keeps running (make local-down stops it)")
     return 0

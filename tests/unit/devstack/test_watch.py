@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import py_compile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -186,3 +189,17 @@ def test_a_save_that_leaves_the_build_context_as_it_was_does_nothing() -> None:
 )
 def test_a_failed_apply_is_said_by_its_first_real_error(output: str, expected: str) -> None:
     assert watch.first_error(output) == expected
+
+
+def test_the_bytecode_of_a_changed_module_is_dropped_so_a_same_size_edit_is_not_missed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(watch, "REPO_ROOT", tmp_path)
+    module = tmp_path / "services" / "books" / "m.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("A = 1\n")
+    py_compile.compile(str(module))
+    cached = Path(importlib.util.cache_from_source(str(module)))
+    assert cached.exists()
+    watch.drop_bytecode(["services/books/m.py", "services/requirements.txt", "services/books/gone.py"])
+    assert not cached.exists()
