@@ -75,6 +75,9 @@ def start(config: StackConfig) -> Any:
     except (DockerModeError, subprocess.CalledProcessError, RuntimeError, OSError, KeyError) as exc:
         stop(compose)
         raise ComposeStartError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    except BaseException:  # Ctrl-C while starting: remove the containers all the same
+        stop(compose)
+        raise
     stack_env.write(config.stack_env_path, stack_env.stack_values(config, outputs, jwt_issuer))
     return compose
 

@@ -76,7 +76,12 @@ def start_ephemeral(state_dir: Path, mode: str = "embedded") -> EphemeralStack:
 
         compose = docker_compose_stack.start(config)
         return EphemeralStack(config, stack_env.read(config.stack_env_path), compose)
-    if up(config) != 0:
+    try:
+        code = up(config)
+    except BaseException:  # Ctrl-C while starting: leave nothing behind either
+        down(config)
+        raise
+    if code != 0:
         down(config)
         raise StackStartError(f"local-up on ports {config.ports} failed (its output follows)")
     return EphemeralStack(config, stack_env.read(config.stack_env_path))
