@@ -86,7 +86,7 @@ class LambdaInvoker:
         request); returns (environments retired, the init failure or None). A throttled start is skipped."""
         retired = self.pool.reload(config.name)
         try:
-            env, cold = await self.pool.acquire(config)
+            env, cold = await self.pool.acquire(config, warming=True)
         except Throttled:
             return retired, None
         try:

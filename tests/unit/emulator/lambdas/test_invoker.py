@@ -313,3 +313,23 @@ def test_reload_answers_the_new_environments_init_error(sink: FakeLogSink) -> No
             await invoker.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_a_request_during_a_reload_takes_the_environment_it_warms_instead_of_starting_another(
+    sink: FakeLogSink,
+) -> None:
+    async def scenario() -> None:
+        invoker = _invoker(sink, {"fn": make_config()})
+        try:
+            config = await invoker.resolve("fn")
+            assert config is not None
+            reload = asyncio.ensure_future(invoker.reload(config))
+            await asyncio.sleep(0)  # the reload has taken its environment and is starting it
+            result = await invoker.invoke("fn", b'{"n": 1}')
+            assert await reload == (0, None)
+            assert result.status is InvocationStatus.OK
+            assert len(FakeExecutor.instances) == 1 and FakeExecutor.instances[0].handled == 1
+        finally:
+            await invoker.shutdown()
+
+    asyncio.run(scenario())
