@@ -8,7 +8,6 @@ import io
 import sys
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -117,11 +116,11 @@ def handle(event: Event, actions: Actions) -> str:
         done.append(actions.apply())
     if event.functions:
         # Retire every function first (milliseconds), so the next request runs the new code whatever happens;
-        # then warm them side by side, which is where an init error (e.g. a syntax error) shows.
+        # then warm them one at a time (an init error shows here): on a small machine, parallel inits would
+        # slow the one a request is waiting for, and a request for a function not yet warming starts its own.
         for function in event.functions:
             actions.reload(function, False)
-        with ThreadPoolExecutor(max_workers=len(event.functions)) as pool:
-            answers = list(pool.map(lambda fn: actions.reload(fn, True), event.functions))
+        answers = [actions.reload(function, True) for function in event.functions]
         reloaded, failed = [], []
         for function, answer in zip(event.functions, answers, strict=True):
             error = answer.get("init_error")
