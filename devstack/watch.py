@@ -120,6 +120,7 @@ def handle(event: Event, actions: Actions) -> str:
         # slow the one a request is waiting for, and a request for a function not yet warming starts its own.
         for function in event.functions:
             actions.reload(function, False)
+        live = saved_ago(event.changed)
         answers = [actions.reload(function, True) for function in event.functions]
         reloaded, failed = [], []
         for function, answer in zip(event.functions, answers, strict=True):
@@ -132,9 +133,20 @@ def handle(event: Event, actions: Actions) -> str:
         if reloaded:
             done.append(f"reloaded {', '.join(reloaded)}")
         done.extend(failed)
+        if live is not None:
+            done.append(f"new code live {live:.2f}s after the save")
     return (
         f"[local-watch] {_describe(event.changed)} -> {'; '.join(done)} ({time.monotonic() - started:.2f}s)"
     )
+
+
+def saved_ago(changed: Iterable[str]) -> float | None:
+    """Seconds since the newest of the changed files was written (None when none is left to ask)."""
+    stamps = []
+    for path in changed:
+        with contextlib.suppress(OSError):
+            stamps.append((REPO_ROOT / path).stat().st_mtime)
+    return max(0.0, time.time() - max(stamps)) if stamps else None
 
 
 def first_error(output: str) -> str:

@@ -91,7 +91,7 @@ SYNTAX = {
     ("event", "answers", "calls", "says"),
     [
         (
-            watch.Event(("services/books/api/handlers.py",), ALL),
+            watch.Event(("services/books/views.py",), ALL),
             {},
             [
                 "retire command",
@@ -101,7 +101,7 @@ SYNTAX = {
                 "warm query",
                 "warm projector",
             ],
-            "services/books/api/handlers.py -> reloaded command, query, projector (",
+            "services/books/views.py -> reloaded command, query, projector; new code live ",
         ),
         (
             watch.Event(("services/books/api/handlers.py",), ("query",)),
@@ -119,7 +119,7 @@ SYNTAX = {
             watch.Event(("terraform/variables.tf", "services/books/x.py"), ("command",), apply=True),
             {},
             ["apply", "retire command", "warm command"],
-            "-> terraform apply: Apply complete! Resources: 0 added, 1 changed, 0 destroyed.; reloaded command (",
+            "-> terraform apply: Apply complete! Resources: 0 added, 1 changed, 0 destroyed.; reloaded command; new code live ",
         ),
     ],
 )
