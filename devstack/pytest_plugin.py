@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
@@ -162,6 +161,8 @@ def aws_client(local_stack: LocalStack) -> Callable[..., Any]:
     """aws_client("dynamodb"): a boto3 client against the stack's control plane (test credentials)."""
 
     def make(service: str, **kwargs: Any) -> Any:
+        import boto3  # slow to import: only for suites that ask for a client
+
         options: dict[str, Any] = {"region_name": local_stack.get("AWS_REGION") or "us-east-1"}
         if local_stack.get("AWS_ENDPOINT_URL"):
             options.update(
