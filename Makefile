@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/services
 TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
 export TF_PLUGIN_DIR
 
-.PHONY: help venv lint workflow-lint aws-deploy aws-smoke aws-destroy unit integration tf-check e2e-cycle test local-up local-test local-down local-clean bench bench-soak
+.PHONY: help venv lint workflow-lint aws-deploy aws-smoke aws-destroy unit integration tf-check e2e-cycle test local-up local-watch local-test local-down local-clean bench bench-soak
 
 help: ## List every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ tf-check: venv $(TOOLS)/checkov/.installed ## terraform validate and checkov
 
 local-up: venv ## Start moto server, mock_idp and the emulator, apply terraform/ (MODE=docker: in containers)
 	$(BIN)/python -m devstack up
+
+local-watch: venv ## local-up if down, then live-reload services/ and apply terraform/ on save until Ctrl-C
+	$(BIN)/python -m devstack watch
 
 local-test: venv ## Run the e2e suite against the running local stack
 	$(PYTEST) -q tests/e2e

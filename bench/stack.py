@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import uuid
@@ -16,18 +15,15 @@ import requests
 
 from devstack import stack_env
 from devstack.config import StackConfig
-
-
-def stack_file() -> Path:
-    """STACK_ENV, else the stack.env of $LOCAL_STATE_DIR (default .local/), as `make local-up` wrote it."""
-    return Path(os.environ.get("STACK_ENV") or StackConfig.from_env().stack_env_path)
+from mock_idp.client import ClientError, fetch_token
 
 
 def load_stack() -> dict[str, str]:
-    path = stack_file()
-    if not path.exists():
-        sys.exit(f"no running stack ({path} missing): run `make local-up` first (same LOCAL_STATE_DIR)")
-    return stack_env.read(path)
+    """The running stack's values from the one shared loader (STACK_ENV, LOCAL_STATE_DIR or .local/)."""
+    values = stack_env.load()
+    if not values.get("API_URL"):
+        sys.exit(f"no running stack ({stack_env.default_path()} missing): run `make local-up` first")
+    return values
 
 
 def pid_dir(stack: Mapping[str, str]) -> Path:
@@ -47,14 +43,10 @@ def client(stack: Mapping[str, str], service: str) -> Any:
 
 
 def token(stack: Mapping[str, str], scope: str = "books:write") -> str:
-    response = requests.post(
-        stack["TOKEN_URL"],
-        data={"grant_type": "client_credentials", "scope": scope},
-        auth=("local-writer", "local-writer-secret"),
-        timeout=10,
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
+    try:
+        return fetch_token(stack["TOKEN_URL"], "local-writer", scope=scope)
+    except ClientError as exc:
+        sys.exit(f"no token: {exc}")
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:

@@ -1,4 +1,4 @@
-"""Command line of the local stack: python -m devstack up|down|cycle|tf-validate|aws-*."""
+"""Command line of the local stack: python -m devstack up|down|watch|cycle|tf-validate|aws-*."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start moto server, mock_idp and the emulator; apply terraform/ against them")
     sub.add_parser("down", help="stop exactly the processes `up` started")
+    sub.add_parser(
+        "watch", help="up if down, then live-reload services/ and apply terraform/ on save (Ctrl-C)"
+    )
     sub.add_parser("cycle", help="up on free ports in a separate state dir, run tests/e2e, down (always)")
     sub.add_parser("tf-validate", help="terraform init (offline mirror if TF_PLUGIN_DIR) and validate")
     for action in ("deploy", "smoke", "destroy"):
@@ -28,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.down import down
 
         return down()
+    if args.command == "watch":
+        from devstack.watch import watch
+
+        return watch()
     if args.command == "cycle":
         from devstack.cycle import cycle
 

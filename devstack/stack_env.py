@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from devstack.config import StackConfig
+import requests
+
+from devstack.config import REPO_ROOT, StackConfig
+
+# Variables a caller may set to override (or replace) what the stack file says, e.g. for a deployed API.
+OVERRIDES = (
+    "API_URL",
+    "ISSUER_URL",
+    "TOKEN_URL",
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "COMMAND_FUNCTION",
+    "QUERY_FUNCTION",
+    "PROJECTOR_FUNCTION",
+    "ACCESS_LOG_GROUP",
+)
 
 
 def stack_values(
@@ -63,3 +80,34 @@ def read(path: Path) -> dict[str, str]:
             parsed = shlex.split(raw)
             values[key] = parsed[0] if parsed else ""
     return values
+
+
+def default_path(environ: Mapping[str, str] = os.environ) -> Path:
+    """STACK_ENV, else <LOCAL_STATE_DIR>/stack.env, else .local/stack.env (relative paths: from the repo)."""
+    if environ.get("STACK_ENV"):
+        return Path(environ["STACK_ENV"])
+    state_dir = Path(environ.get("LOCAL_STATE_DIR") or ".local")
+    return (state_dir if state_dir.is_absolute() else REPO_ROOT / state_dir) / "stack.env"
+
+
+def load(path: Path | None = None, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The stack file's values (none when it is missing); explicit environment variables win."""
+    path = path or default_path(environ)
+    values = read(path) if path.is_file() else {}
+    values.update({key: environ[key] for key in OVERRIDES if environ.get(key)})
+    return values
+
+
+def answers_health(values: Mapping[str, str], timeout: float = 2.0) -> bool:
+    """A local stack is live: its emulator is ready and serves API_ID, and its control plane answers."""
+    lambda_url, endpoint = values.get("EMULATOR_LAMBDA_URL"), values.get("AWS_ENDPOINT_URL")
+    if not lambda_url or not endpoint:
+        return False
+    try:
+        health = requests.get(f"{lambda_url}/_emulator/health", timeout=timeout)
+        control_plane = requests.get(f"{endpoint}/moto-api/", timeout=timeout)
+        served = health.json().get("apis") or {} if health.ok else {}
+    except (requests.RequestException, ValueError):
+        return False
+    api_id = values.get("API_ID")
+    return health.ok and control_plane.ok and (not api_id or api_id in served)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from mock_idp.client import ROTATE_PATH, TOKEN_PATH
 from mock_idp.config import Settings
 from mock_idp.keys import Clock, KeySet
 from mock_idp.oauth_errors import NO_STORE, OAuthError
@@ -20,8 +21,6 @@ log = logging.getLogger("mock_idp")
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 JWKS_PATH = "/.well-known/jwks.json"
-TOKEN_PATH = "/oauth2/token"
-ROTATE_PATH = "/admin/rotate-keys"
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 KEYS: web.AppKey[KeySet] = web.AppKey("keys", KeySet)

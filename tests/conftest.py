@@ -9,6 +9,9 @@ import pytest
 
 from tests.support.processes import moto_server
 
+# local_stack, api, token, aws_client (also an entry point once the package is installed).
+pytest_plugins = ["devstack.pytest_plugin"]
+
 
 @pytest.fixture(autouse=True)
 def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:

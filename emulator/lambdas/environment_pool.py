@@ -40,6 +40,8 @@ class _FunctionEnvironments:
     revision: tuple[str, ...]
     members: set[ExecutionEnvironment] = field(default_factory=set)  # every live one: starting, idle, busy
     idle: list[ExecutionEnvironment] = field(default_factory=list)  # most recently used last
+    stale: set[ExecutionEnvironment] = field(default_factory=set)  # busy when reloaded: stopped on release
+    warming: set[ExecutionEnvironment] = field(default_factory=set)  # started by a reload, not yet released
     freed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
 
@@ -54,6 +56,8 @@ class EnvironmentPool:
         self._throttle_wait = throttle_wait_seconds
         self._functions: dict[str, _FunctionEnvironments] = {}
         self._stopping: set[asyncio.Task[None]] = set()
+        # Longest a caller waits for a reload's environment (Lambda's init limit): then it starts its own.
+        self.warm_wait_seconds = 10.0
 
     def _entry(self, config: FunctionConfig) -> _FunctionEnvironments:
         entry = self._functions.get(config.name)
@@ -61,8 +65,13 @@ class EnvironmentPool:
             entry = self._functions[config.name] = _FunctionEnvironments(config.revision)
         return entry
 
-    async def acquire(self, config: FunctionConfig) -> tuple[ExecutionEnvironment, bool]:
-        """A READY environment (cold=False) or a new, not yet started one (cold=True); may raise Throttled."""
+    async def acquire(
+        self, config: FunctionConfig, warming: bool = False
+    ) -> tuple[ExecutionEnvironment, bool]:
+        """A READY environment (cold=False) or a new, not yet started one (cold=True); may raise Throttled.
+
+        warming=True: a reload's environment; callers meanwhile wait for it rather than start a second one
+        on the same code (up to `warm_wait_seconds`), which halves the CPU a live reload costs."""
         entry = self._entry(config)
         if entry.revision != config.revision:
             self._retire_entry(entry, config.revision)
@@ -70,6 +79,7 @@ class EnvironmentPool:
         limit = self._max if reserved is None else max(0, reserved)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self._throttle_wait if reserved is None else 0.0)
+        warm_deadline = loop.time() + self.warm_wait_seconds
         async with entry.freed:
             while True:
                 # Starting and running environments count; idle ones are free to take. A lowered cap
@@ -81,8 +91,14 @@ class EnvironmentPool:
                         if env.status is EnvironmentStatus.READY and env.config.revision == config.revision:
                             return env, False
                         self._discard(entry, env)
+                    if entry.warming and not warming and loop.time() < warm_deadline:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(entry.freed.wait(), warm_deadline - loop.time())
+                        continue
                     env = self._factory(config)
                     entry.members.add(env)
+                    if warming:
+                        entry.warming.add(env)
                     return env, True
                 remaining = deadline - loop.time()
                 if remaining <= 0:
@@ -97,11 +113,15 @@ class EnvironmentPool:
             self._stop_later(env)
             return
         async with entry.freed:
-            if env.status is EnvironmentStatus.READY and env.config.revision == entry.revision:
+            was_warming = env in entry.warming
+            entry.warming.discard(env)
+            current = env.config.revision == entry.revision and env not in entry.stale
+            if env.status is EnvironmentStatus.READY and current:
                 entry.idle.append(env)
             else:
                 self._discard(entry, env)
-            entry.freed.notify()
+            # Every caller that waited for a reload's environment looks again (one takes it, the rest start).
+            entry.freed.notify_all() if was_warming else entry.freed.notify()
 
     def retire(self, name: str, config: FunctionConfig | None) -> None:
         """The function changed (or was deleted): stop idle environments, stop busy ones when released."""
@@ -109,6 +129,21 @@ class EnvironmentPool:
         if entry is None:
             return
         self._retire_entry(entry, config.revision if config else ("<deleted>",))
+
+    def reload(self, name: str) -> int:
+        """The code changed under the same configuration (live reload): every environment of it is stale.
+
+        Idle ones stop now and busy ones when released, so the next invocation starts on the new code.
+        Returns how many environments were retired."""
+        entry = self._functions.get(name)
+        if entry is None:
+            return 0
+        retired = len(entry.members)
+        entry.stale.update(entry.members)
+        for env in entry.idle:
+            self._discard(entry, env)
+        entry.idle.clear()
+        return retired
 
     def _retire_entry(self, entry: _FunctionEnvironments, revision: tuple[str, ...]) -> None:
         entry.revision = revision
@@ -118,6 +153,8 @@ class EnvironmentPool:
 
     def _discard(self, entry: _FunctionEnvironments, env: ExecutionEnvironment) -> None:
         entry.members.discard(env)
+        entry.stale.discard(env)
+        entry.warming.discard(env)
         self._stop_later(env)
 
     def _stop_later(self, env: ExecutionEnvironment) -> None:

@@ -83,6 +83,32 @@ def _not_found(function: str) -> web.Response:
     )
 
 
+async def reload(request: web.Request) -> web.Response:
+    """Emulator admin (not an AWS API): the function's code changed on disk; serve it from the next request.
+
+    Answers {"function", "retired", "init_error"}: init_error is the new environment's init failure (the
+    payload Lambda would return, e.g. Runtime.UserCodeSyntaxError), null when it started. ?warm=false only
+    retires (no new environment is started, so none is waited for)."""
+    invoker = request.app[INVOKER_KEY]
+    function = request.match_info["name"]
+    config = await invoker.resolve(function)
+    if config is None:
+        return _not_found(function)
+    if request.query.get("warm", "true").lower() in ("false", "0", "no"):
+        return web.json_response(
+            {"function": config.name, "retired": invoker.pool.reload(config.name), "init_error": None}
+        )
+    retired, failure = await invoker.reload(config)
+    init_error = None
+    if failure is not None:
+        try:
+            init_error = json.loads(failure.payload)
+        except ValueError:
+            init_error = {"errorMessage": failure.payload.decode("utf-8", "replace")}
+    return web.json_response({"function": config.name, "retired": retired, "init_error": init_error})
+
+
 def add_routes(app: web.Application, invoker: LambdaInvoker) -> None:
     app[INVOKER_KEY] = invoker
     app.router.add_post("/2015-03-31/functions/{name}/invocations", invoke)
+    app.router.add_post("/_emulator/functions/{name}/reload", reload)

@@ -81,6 +81,19 @@ class LambdaInvoker:
         finally:
             await self.pool.release(env)
 
+    async def reload(self, config: FunctionConfig) -> tuple[int, InvocationResult | None]:
+        """Retire the function's environments, then start one on the current code (a warm one for the next
+        request); returns (environments retired, the init failure or None). A throttled start is skipped."""
+        retired = self.pool.reload(config.name)
+        try:
+            env, cold = await self.pool.acquire(config, warming=True)
+        except Throttled:
+            return retired, None
+        try:
+            return retired, (await env.start() if cold else None)
+        finally:
+            await self.pool.release(env)
+
     async def shutdown(self) -> None:
         for task in list(self._background):
             task.cancel()

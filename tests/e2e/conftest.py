@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -12,37 +11,14 @@ import pytest
 import requests
 
 from devstack import stack_env
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _stack() -> dict[str, str]:
-    """Values from STACK_ENV (default .local/stack.env); explicit environment variables win."""
-    path = Path(os.environ.get("STACK_ENV", REPO_ROOT / ".local" / "stack.env"))
-    values = stack_env.read(path) if path.exists() else {}
-    for key in (
-        "API_URL",
-        "ISSUER_URL",
-        "TOKEN_URL",
-        "AWS_ENDPOINT_URL",
-        "AWS_REGION",
-        "COMMAND_FUNCTION",
-        "QUERY_FUNCTION",
-        "PROJECTOR_FUNCTION",
-        "ACCESS_LOG_GROUP",
-    ):
-        if os.environ.get(key):
-            values[key] = os.environ[key]
-    if not values.get("API_URL"):
-        pytest.exit(
-            f"no running stack: {path} is missing and API_URL is not set (run `make local-up`)", returncode=2
-        )
-    return values
+from devstack.pytest_plugin import LocalStack
+from mock_idp.client import ClientError, fetch_token
 
 
 @pytest.fixture(scope="session")
-def stack() -> dict[str, str]:
-    return _stack()
+def stack(local_stack: LocalStack) -> dict[str, str]:
+    """The running stack (reused, or started for this session by devstack's pytest plugin)."""
+    return local_stack.values
 
 
 @pytest.fixture(scope="session")
@@ -51,14 +27,10 @@ def api_url(stack: dict[str, str]) -> str:
 
 
 def _fetch_token(token_url: str, client_id: str, client_secret: str, scope: str) -> str:
-    response = requests.post(
-        token_url,
-        data={"grant_type": "client_credentials", "scope": scope},
-        auth=(client_id, client_secret),
-        timeout=10,
-    )
-    assert response.status_code == 200, f"token endpoint said {response.status_code}: {response.text}"
-    return str(response.json()["access_token"])
+    try:
+        return fetch_token(token_url, client_id, client_secret, scope)
+    except ClientError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="session")

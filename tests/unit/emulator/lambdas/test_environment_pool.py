@@ -109,3 +109,22 @@ def test_busy_environment_of_a_retired_revision_is_stopped_on_release(sink: Fake
         await pool.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_an_environment_busy_during_a_reload_is_stopped_when_released(sink: FakeLogSink) -> None:
+    async def scenario() -> None:
+        pool = _pool(sink)
+        config = make_config()
+        busy, _ = await pool.acquire(config)
+        await busy.start()
+        idle, _ = await pool.acquire(config)
+        await idle.start()
+        await pool.release(idle)
+        assert pool.reload(config.name) == 2
+        await pool.release(busy)
+        fresh, cold = await pool.acquire(config)
+        assert cold and fresh is not busy and fresh is not idle
+        await pool.shutdown()
+        assert busy.status is idle.status is EnvironmentStatus.STOPPED
+
+    asyncio.run(scenario())

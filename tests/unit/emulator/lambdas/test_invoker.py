@@ -280,3 +280,56 @@ def test_a_new_reservation_is_served_without_retiring_warm_environments(sink: Fa
             await invoker.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_reload_retires_warm_environments_and_warms_a_new_one_for_the_next_request(sink: FakeLogSink) -> None:
+    async def scenario() -> None:
+        configs = {"fn": make_config()}
+        invoker = _invoker(sink, configs)
+        try:
+            await invoker.invoke("fn", b"{}")
+            config = await invoker.resolve("fn")
+            assert config is not None
+            assert await invoker.reload(config) == (1, None)
+            await invoker.invoke("fn", b"{}")
+            old, new = FakeExecutor.instances
+            assert old.stopped and (old.handled, new.handled) == (1, 1)
+        finally:
+            await invoker.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_reload_answers_the_new_environments_init_error(sink: FakeLogSink) -> None:
+    async def scenario() -> None:
+        invoker = _invoker(sink, {"fn": make_config()}, init="error")
+        try:
+            config = await invoker.resolve("fn")
+            assert config is not None
+            retired, failure = await invoker.reload(config)
+            assert retired == 0 and failure is not None
+            assert json.loads(failure.payload)["errorType"] == "Runtime.ImportModuleError"
+        finally:
+            await invoker.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_a_request_during_a_reload_takes_the_environment_it_warms_instead_of_starting_another(
+    sink: FakeLogSink,
+) -> None:
+    async def scenario() -> None:
+        invoker = _invoker(sink, {"fn": make_config()})
+        try:
+            config = await invoker.resolve("fn")
+            assert config is not None
+            reload = asyncio.ensure_future(invoker.reload(config))
+            await asyncio.sleep(0)  # the reload has taken its environment and is starting it
+            result = await invoker.invoke("fn", b'{"n": 1}')
+            assert await reload == (0, None)
+            assert result.status is InvocationStatus.OK
+            assert len(FakeExecutor.instances) == 1 and FakeExecutor.instances[0].handled == 1
+        finally:
+            await invoker.shutdown()
+
+    asyncio.run(scenario())
