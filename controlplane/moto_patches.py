@@ -11,6 +11,7 @@ from typing import Any
 
 from controlplane import (
     apigatewayv2_patches,
+    dynamodb_query,
     dynamodb_streams,
     dynamodb_table_patches,
     dynamodb_transactions,
@@ -59,6 +60,18 @@ REVIEWED_SOURCES = {
     "moto.dynamodbstreams.models.DynamoDBStreamsBackend.get_records": (
         "db8c6cb04430c08f76be9e6b3cc9317387643b4fee26f43071c5ac22e25d2b64"
     ),
+    "moto.dynamodb.models.table.Table.query": (
+        "002b4d00be6df07cf37f6cbe0132e5eb89455ae12a8e79b23db3fb492450f21e"
+    ),
+    "moto.dynamodb.models.table.Table.all_items": (
+        "c80d2ee3c896acd0cab6ca35aaeae3ab3fb65858933f8a3403d4e027c240f31d"
+    ),
+    "moto.dynamodb.models.DynamoDBBackend.query": (
+        "b8f2b308cd13edb48bb59ab0321ec3f935605629acb1d1ed634ba9f2bbcb107e"
+    ),
+    "moto.dynamodb.models.DynamoDBBackend.scan": (
+        "9b5227800f9a320c0ef714bc5105e1504f47773be265847590e965a878f2e108"
+    ),
     **{name: digest for module in PATCH_MODULES for name, digest in module.REVIEWED_SOURCES.items()},
 }
 
@@ -80,6 +93,7 @@ def _current_sources() -> dict[str, Callable[..., Any]]:
         "moto.dynamodb.models.DynamoDBBackend.transact_write_items": DynamoDBBackend.transact_write_items,
         **dynamodb_streams.reviewed_functions(),
         **dynamodb_transactions.reviewed_functions(),
+        **dynamodb_query.reviewed_functions(),
     }
 
 
@@ -129,6 +143,7 @@ def apply() -> None:
     StreamShard.add = _add_without_lambda  # type: ignore[method-assign]
     dynamodb_streams.apply(_write_lock)
     dynamodb_transactions.apply(_write_lock)
+    dynamodb_query.apply(_write_lock)
     for name in _WRITE_METHODS:
         setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name)))
     for module in PATCH_MODULES:

@@ -17,11 +17,11 @@ ACCOUNT = "123456789012"
 
 def _patched_classes() -> list[type]:
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import StreamShard
+    from moto.dynamodb.models.table import StreamShard, Table
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
-    return [DynamoDBBackend, StreamShard, DynamoHandler, DynamoDBStreamsBackend]
+    return [DynamoDBBackend, StreamShard, Table, DynamoHandler, DynamoDBStreamsBackend]
 
 
 @pytest.fixture(scope="module")
