@@ -120,3 +120,7 @@ def apply() -> None:
     )
     for name in _WRITE_METHODS:
         setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name)))
+
+    from controlplane import dispatch_patches  # per-request caches of moto's dispatch, separately reviewed
+
+    dispatch_patches.apply()
