@@ -8,10 +8,36 @@ shared and noisy; the table shows the median over rounds of each figure.
     .venv/bin/python bench/controlplane_server_bench.py [--servers werkzeug,waitress,cheroot,granian]
         [--rounds 3] [--seconds 3]
 
-Figures measured here (2 cores, shared with other sessions, load average 6-12; median of 3 rounds x 3 s):
+Figures of 2026-12-02 (2 cores shared with other sessions, load average 9-15, so latencies are noisy;
+server CPU per request, read from /proc, is the steadier figure). Median of 3 interleaved rounds x 2 s,
+moto 5.2.5 with controlplane.moto_patches (and its dispatch caches) applied in every candidate:
 
-    server    op        conc=1 p50 ms  conc=1 rps  conc=10 p50 ms  conc=10 rps
-    see the commit message that chose the server for the figures of that run.
+    server    op                 conc  p50 ms     rps  cpu ms/req
+    werkzeug  GetItem               1   19.49    44.6        5.35
+    waitress  GetItem               1    4.65    84.2        3.44
+    cheroot   GetItem               1   20.60    42.3        4.34
+    granian   GetItem               1   10.52    76.8        3.04
+    gunicorn  GetItem               1    8.37    80.7        3.60
+    werkzeug  GetItem              10  144.53    52.6        5.05
+    waitress  GetItem              10   64.76   126.7        3.89
+    cheroot   GetItem              10   39.22   169.5        3.85
+    granian   GetItem              10   38.30   191.5        3.20
+    gunicorn  GetItem              10  103.05    86.7        4.86
+    werkzeug  TransactWriteItems    1   18.94    47.1        5.45
+    waitress  TransactWriteItems    1   15.00    46.7        4.24
+    cheroot   TransactWriteItems    1   14.76    48.6        4.95
+    granian   TransactWriteItems    1    4.98    70.8        3.71
+    gunicorn  TransactWriteItems    1   24.60    34.3        5.54
+    werkzeug  TransactWriteItems   10  158.63    52.3        6.60
+    waitress  TransactWriteItems   10   76.45   114.5        6.34
+    cheroot   TransactWriteItems   10   76.25    96.4        5.33
+    granian   TransactWriteItems   10   66.49   102.4        5.07
+    gunicorn  TransactWriteItems   10  171.63    49.2        7.22
+
+granian (WSGI mode, one forked worker, 16 threads) used the least CPU in every cell (GetItem 2.9-3.2 ms
+per request in each round, cheroot 3.1-4.8, waitress 3.4-4.4, werkzeug ~5) and had the best GetItem
+throughput at 10 clients: it is the control plane's server (controlplane/server.py). `--servers current`
+runs `python -m controlplane` itself.
 """
 
 from __future__ import annotations
@@ -140,7 +166,8 @@ def call(conn: http.client.HTTPConnection, target: str, body: dict[str, Any]) ->
 
 
 def setup(port: int) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    # Generous: gunicorn and granian listen before their worker has imported moto.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     call(
         conn,
         "CreateTable",
@@ -248,7 +275,7 @@ def start(name: str) -> tuple[subprocess.Popen[bytes], int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--servers", default="werkzeug,waitress,cheroot,granian")
+    parser.add_argument("--servers", default="werkzeug,waitress,cheroot,granian,gunicorn")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--ops", default="GetItem,TransactWriteItems")
