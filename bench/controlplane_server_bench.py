@@ -5,8 +5,11 @@ port; the load is raw HTTP/1.1 on persistent connections (moto checks no signatu
 little CPU beside the server on a 2-core machine. Rounds interleave the candidates because the machine is
 shared and noisy; the table shows the median over rounds of each figure.
 
-    .venv/bin/python bench/controlplane_server_bench.py [--servers werkzeug,waitress,cheroot,granian]
+    .venv/bin/python bench/controlplane_server_bench.py [--servers werkzeug,waitress,cheroot,granian,gunicorn,current]
         [--rounds 3] [--seconds 3]
+
+werkzeug and granian come with the project; the other candidates are not dependencies (measured with
+waitress 3.0.2, cheroot 11.1.2, gunicorn 27.0.1 installed by hand).
 
 Figures of 2026-12-02 (2 cores shared with other sessions, load average 9-15, so latencies are noisy;
 server CPU per request, read from /proc, is the steadier figure). Median of 3 interleaved rounds x 2 s,
