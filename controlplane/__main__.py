@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 
 from controlplane import moto_patches
 
 
 def main(argv: list[str] | None = None) -> None:
-    moto_patches.apply()
-    from moto.server import main as moto_main
+    parser = argparse.ArgumentParser(prog="python -m controlplane", description=__doc__)
+    parser.add_argument("-H", "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "-p", "--port", type=int, default=int(os.environ.get("MOTO_PORT", 5000)), help="port to bind"
+    )
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    # moto builds some URLs (SQS queue URLs, presigned S3 URLs) from MOTO_PORT, as moto.server.main sets it.
+    os.environ.setdefault("MOTO_PORT", str(args.port))
 
-    moto_main(argv if argv is not None else sys.argv[1:])
+    moto_patches.apply()
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from controlplane import server
+
+    app = DomainDispatcherApplication(create_backend_app)
+    server.serve(app, args.host, args.port)
 
 
 if __name__ == "__main__":

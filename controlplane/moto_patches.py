@@ -148,3 +148,7 @@ def apply() -> None:
         setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name)))
     for module in PATCH_MODULES:
         module.install()
+
+    from controlplane import dispatch_patches  # per-request caches of moto's dispatch, separately reviewed
+
+    dispatch_patches.apply()

@@ -1,4 +1,5 @@
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -126,5 +127,22 @@ def test_an_environment_busy_during_a_reload_is_stopped_when_released(sink: Fake
         assert cold and fresh is not busy and fresh is not idle
         await pool.shutdown()
         assert busy.status is idle.status is EnvironmentStatus.STOPPED
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(("limit", "reserved", "expected"), [(20, None, 20), (10, None, 10), (20, 5, 5)])
+def test_concurrent_callers_each_get_an_environment_up_to_the_limit(
+    sink: FakeLogSink, limit: int, reserved: int | None, expected: int
+) -> None:
+    async def scenario() -> None:
+        pool = _pool(sink, limit=limit, wait=0.05)
+        config = dataclasses.replace(make_config(), reserved_concurrency=reserved)
+        outcomes = await asyncio.gather(*(pool.acquire(config) for _ in range(20)), return_exceptions=True)
+        envs = {outcome[0] for outcome in outcomes if not isinstance(outcome, BaseException)}
+        throttled = [outcome for outcome in outcomes if isinstance(outcome, Throttled)]
+        assert len(envs) == expected  # one environment per caller, none shared
+        assert len(throttled) == 20 - expected
+        await pool.shutdown()
 
     asyncio.run(scenario())
