@@ -8,8 +8,8 @@ shared and noisy; the table shows the median over rounds of each figure.
     .venv/bin/python bench/controlplane_server_bench.py [--servers werkzeug,waitress,cheroot,granian,gunicorn,current]
         [--rounds 3] [--seconds 3]
 
-werkzeug and granian come with the project; the other candidates are not dependencies (measured with
-waitress 3.0.2, cheroot 11.1.2, gunicorn 27.0.1 installed by hand).
+werkzeug and cheroot come with the project; the other candidates are not dependencies (measured with
+waitress 3.0.2, granian 2.8.7, gunicorn 27.0.1 installed by hand).
 
 Figures of 2026-12-02 (2 cores shared with other sessions, load average 9-15, so latencies are noisy;
 server CPU per request, read from /proc, is the steadier figure). Median of 3 interleaved rounds x 2 s,
@@ -39,8 +39,9 @@ moto 5.2.5 with controlplane.moto_patches (and its dispatch caches) applied in e
 
 granian (WSGI mode, one forked worker, 16 threads) used the least CPU in every cell (GetItem 2.9-3.2 ms
 per request in each round, cheroot 3.1-4.8, waitress 3.4-4.4, werkzeug ~5) and had the best GetItem
-throughput at 10 clients: it is the control plane's server (controlplane/server.py). `--servers current`
-runs `python -m controlplane` itself.
+throughput at 10 clients. But it serves from a forked worker that outlives a `kill -9` of the process
+local-up started (still holding the port and moto's state), so the control plane runs on cheroot, next in CPU
+per request and one process (controlplane/server.py). `--servers current` runs `python -m controlplane`.
 """
 
 from __future__ import annotations
