@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,7 +44,9 @@ class Terraform:
     command: Sequence[str] = ("terraform",)
     cwd: Path | None = None
 
-    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _run(
+        self, *args: str, check: bool = True, timeout: float | None = None
+    ) -> subprocess.CompletedProcess[str]:
         env = {
             **os.environ,
             "TF_DATA_DIR": str(self.data_dir),
@@ -50,19 +54,28 @@ class Terraform:
             "TF_INPUT": "0",
             **self.env,
         }
-        proc = subprocess.run(
+        # Its own process group, so a timeout stops terraform and its provider plugins together.
+        proc = subprocess.Popen(
             [*self.command, f"-chdir={self.config_dir}", *args],
             env=env,
             cwd=self.cwd,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=False,
+            start_new_session=timeout is not None,  # without a timeout, Ctrl-C reaches terraform as before
         )
-        if check and proc.returncode != 0:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stdout, stderr = _interrupt(proc)
+            tail = "\n".join(f"{stdout}\n{stderr}".strip().splitlines()[-20:])
             raise TerraformError(
-                f"terraform {args[0]} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-            )
-        return proc
+                f"terraform {args[0]} timed out after {timeout:.0f}s; last lines:\n{tail}"
+            ) from None
+        done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+        if check and done.returncode != 0:
+            raise TerraformError(f"terraform {args[0]} failed ({done.returncode}):\n{stdout}\n{stderr}")
+        return done
 
     def init(self, *extra: str) -> None:
         args = ["init", "-no-color", "-upgrade=false", *extra]
@@ -80,14 +93,22 @@ class Terraform:
     def _state(self) -> list[str]:
         return [f"-state={self.state_path}"] if self.state_path else []
 
-    def apply(self, var_file: Path | None = None, targets: Sequence[str] = ()) -> str:
-        """terraform apply (of `targets` only, when given)."""
+    def apply(
+        self, var_file: Path | None = None, targets: Sequence[str] = (), timeout: float | None = None
+    ) -> str:
+        """terraform apply (of `targets` only, when given); TerraformError after `timeout` seconds."""
         target_args = [f"-target={target}" for target in targets]
         return self._run(
-            "apply", "-no-color", "-auto-approve", *target_args, *self._state(), *self._var_args(var_file)
+            "apply",
+            "-no-color",
+            "-auto-approve",
+            *target_args,
+            *self._state(),
+            *self._var_args(var_file),
+            timeout=timeout,
         ).stdout
 
-    def plan_changes(self, var_file: Path | None = None) -> int:
+    def plan_changes(self, var_file: Path | None = None, timeout: float | None = None) -> int:
         """terraform plan -detailed-exitcode: 0 no changes, 2 changes (1 raises)."""
         proc = self._run(
             "plan",
@@ -96,6 +117,7 @@ class Terraform:
             *self._state(),
             *self._var_args(var_file),
             check=False,
+            timeout=timeout,
         )
         if proc.returncode not in (0, 2):
             raise TerraformError(f"terraform plan failed:\n{proc.stdout}\n{proc.stderr}")
@@ -107,3 +129,15 @@ class Terraform:
     def outputs(self) -> dict[str, Any]:
         raw = json.loads(self._run("output", "-json", *self._state()).stdout)
         return {name: item["value"] for name, item in raw.items()}
+
+
+def _interrupt(proc: subprocess.Popen[str], grace: float = 15) -> tuple[str, str]:
+    """SIGINT the group (terraform stops gracefully and releases its state lock), SIGKILL after `grace`."""
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            return proc.communicate(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+    return proc.communicate()
