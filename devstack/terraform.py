@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -55,7 +56,9 @@ class Terraform:
     # Where each command's full output is appended (named in the one-line errors).
     log_path: Path | None = None
 
-    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _run(
+        self, *args: str, check: bool = True, timeout: float | None = None
+    ) -> subprocess.CompletedProcess[str]:
         env = {
             **os.environ,
             "TF_DATA_DIR": str(self.data_dir),
@@ -64,7 +67,8 @@ class Terraform:
             **self.env,
         }
         argv = [*self.command, f"-chdir={self.config_dir}", *args]
-        # Its own session, so a timeout stops terraform and its provider plugins together.
+        limit = timeout if timeout is not None else self.timeout
+        # Its own session when bounded, so a timeout stops terraform and its provider plugins together.
         with subprocess.Popen(
             argv,
             env=env,
@@ -72,18 +76,25 @@ class Terraform:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            start_new_session=True,
+            start_new_session=limit is not None,
         ) as child:
             try:
-                stdout, stderr = child.communicate(timeout=self.timeout)
+                stdout, stderr = child.communicate(timeout=limit)
             except subprocess.TimeoutExpired:
-                stdout, stderr = _stop(child)
+                stdout, stderr = _interrupt(child)
                 self._log(args[0], stdout, stderr)
-                raise TerraformError(
-                    f"terraform {args[0]} did not finish within {self.timeout:g}s and was stopped: the control plane"
-                    f" may be failing a call the provider keeps retrying; {RECREATE}{self._where()}",
-                    f"{stdout}\n{stderr}",
-                ) from None
+                tail = "\n".join(f"{stdout}\n{stderr}".strip().splitlines()[-20:])
+                if self.local:  # local-up's one line; the full output is in the log it names
+                    message = (
+                        f"terraform {args[0]} did not finish within {limit:g}s and was stopped: the control"
+                        f" plane may be failing a call the provider keeps retrying; {RECREATE}{self._where()}"
+                    )
+                else:
+                    message = f"terraform {args[0]} timed out after {limit:g}s; last lines:\n{tail}"
+                raise TerraformError(message, f"{stdout}\n{stderr}") from None
+            except KeyboardInterrupt:  # its own session does not get the terminal's Ctrl-C: pass it on
+                _interrupt(child)
+                raise
         proc = subprocess.CompletedProcess(argv, child.returncode, stdout, stderr)
         self._log(args[0], stdout, stderr)
         if check and proc.returncode != 0:
@@ -123,14 +134,22 @@ class Terraform:
     def _state(self) -> list[str]:
         return [f"-state={self.state_path}"] if self.state_path else []
 
-    def apply(self, var_file: Path | None = None, targets: Sequence[str] = ()) -> str:
-        """terraform apply (of `targets` only, when given)."""
+    def apply(
+        self, var_file: Path | None = None, targets: Sequence[str] = (), timeout: float | None = None
+    ) -> str:
+        """terraform apply (of `targets` only, when given); TerraformError after `timeout` seconds."""
         target_args = [f"-target={target}" for target in targets]
         return self._run(
-            "apply", "-no-color", "-auto-approve", *target_args, *self._state(), *self._var_args(var_file)
+            "apply",
+            "-no-color",
+            "-auto-approve",
+            *target_args,
+            *self._state(),
+            *self._var_args(var_file),
+            timeout=timeout,
         ).stdout
 
-    def plan_changes(self, var_file: Path | None = None) -> int:
+    def plan_changes(self, var_file: Path | None = None, timeout: float | None = None) -> int:
         """terraform plan -detailed-exitcode: 0 no changes, 2 changes (1 raises)."""
         proc = self._run(
             "plan",
@@ -139,6 +158,7 @@ class Terraform:
             *self._state(),
             *self._var_args(var_file),
             check=False,
+            timeout=timeout,
         )
         if proc.returncode not in (0, 2):
             raise self._error("plan", proc)
@@ -152,13 +172,11 @@ class Terraform:
         return {name: item["value"] for name, item in raw.items()}
 
 
-def _stop(child: subprocess.Popen[str], grace: float = 5) -> tuple[str, str]:
-    """SIGTERM the child's process group, SIGKILL it after `grace` seconds; return what it printed."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
+def _interrupt(child: subprocess.Popen[str], grace: float = 15) -> tuple[str, str]:
+    """SIGINT the group (terraform stops gracefully and releases its state lock), SIGKILL after `grace`."""
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, sig)
-        except ProcessLookupError:
-            break
         try:
             return child.communicate(timeout=grace)
         except subprocess.TimeoutExpired:

@@ -111,7 +111,7 @@ def test_a_failure_outside_the_local_stack_keeps_terraforms_output(tmp_path: Pat
 
 
 def test_a_command_past_its_timeout_is_stopped_with_a_clear_message(tmp_path: Path) -> None:
-    terraform = _fake_terraform(tmp_path, "import time; time.sleep(60)", timeout=0.5)
+    terraform = _fake_terraform(tmp_path, "import time; time.sleep(60)", timeout=0.5, local=True)
     with pytest.raises(TerraformError, match=r"^terraform apply did not finish within 0.5s and was stopped"):
         terraform.apply()
 
