@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/services
 TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
 export TF_PLUGIN_DIR
 
-.PHONY: help venv lint workflow-lint aws-deploy aws-smoke aws-destroy unit integration tf-check e2e-cycle test local-up local-watch local-test local-down local-clean bench bench-soak
+.PHONY: help venv lint workflow-lint aws-deploy aws-smoke aws-destroy rebuild-read-model unit integration tf-check e2e-cycle test local-up local-watch local-test local-down local-clean bench bench-soak
 
 help: ## List every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -86,6 +86,10 @@ aws-smoke: venv ## Run the e2e suite against ENV's API (TOKEN_URL, CLIENT_ID, CL
 
 aws-destroy: venv ## Destroy environment ENV
 	ENV=$(ENV) $(BIN)/python -m devstack aws-destroy
+
+# The local stack's read model unless ENV is given (then ENV's on AWS): ENV's default (dev) does not count.
+rebuild-read-model: venv ## Re-project every book from the event store: local stack, or ENV=<env> on AWS
+	$(if $(filter command line environment,$(origin ENV)),ENV=$(ENV),ENV=) $(BIN)/python -m devstack rebuild-read-model
 
 # ---- Docker: images, lint, the containerised stack (docs/docker.md) ----------------------------------------------
 # `docker compose` (v2) when the plugin is there, else docker-compose (v1); both read docker-compose.yml.

@@ -21,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "aws-ecr", help="create ENV's ECR repositories only (apply -target=module.ecr); print their URLs"
     )
+    sub.add_parser(
+        "rebuild-read-model",
+        help="re-project every book from the event store (local stack, or ENV's on AWS); idempotent",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "up":
@@ -39,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.cycle import cycle
 
         return cycle()
+    if args.command == "rebuild-read-model":
+        from devstack.rebuild_read_model import main as rebuild_main
+
+        return rebuild_main()
     if args.command.startswith("aws-"):
         from devstack.aws_deploy import main as aws_main
 

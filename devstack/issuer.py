@@ -11,8 +11,10 @@ MOCK = (
     "mock"  # JWT_ISSUER=mock: back to mock_idp (an empty JWT_ISSUER is the same as none, like every variable)
 )
 MOCK_RESET = f"JWT_ISSUER={MOCK} make local-up"
-# terraform/variables.tf's validation of jwt_issuer, so a bad value fails before anything starts.
-_ISSUER = re.compile(r"https?://[^\s/]+(/\S*)?")
+# terraform/variables.tf's validation of jwt_issuer, character for character (a unit test compares the two), so
+# a bad value fails before anything starts: https, or http on loopback only; a trailing slash is part of iss.
+ISSUER_PATTERN = r"^(https://[^\s/?#]+|http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?)(/[^\s?#]*)?$"
+_ISSUER = re.compile(ISSUER_PATTERN)
 
 
 class IssuerError(ValueError):
@@ -20,10 +22,10 @@ class IssuerError(ValueError):
 
 
 def checked(value: str, source: str = "JWT_ISSUER") -> str:
-    if not _ISSUER.fullmatch(value) or value.endswith("/"):
+    if not _ISSUER.fullmatch(value):
         raise IssuerError(
-            f"{source} must be an http(s) URL without a trailing slash, e.g. https://idp.example.com"
-            f" (or {MOCK!r} for mock_idp), not {value!r}"
+            f"{source} must be an https URL with no query or fragment, e.g. https://idp.example.com"
+            f" (plain http only on 127.0.0.1, localhost or [::1]; or {MOCK!r} for mock_idp), not {value!r}"
         )
     return value
 

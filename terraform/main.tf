@@ -105,6 +105,10 @@ module "event_store" {
   attributes       = { pk = "S", sk = "N" }
   stream_view_type = "NEW_IMAGE"
   kms_key_arn      = module.kms.key_arn
+
+  # Idempotency records carry expires_at (services/books/adapters/event_store.py); events and claims do not,
+  # so only the records expire. Their REMOVE stream records reach the projector, which ignores non-events.
+  ttl_attribute = "expires_at"
 }
 
 module "read_model" {

@@ -8,7 +8,8 @@ variable "environment" {
   default     = "local"
 
   validation {
-    # The longest derived name, "<env>-books-projector" as an IAM role, must stay within 64 characters.
+    # The longest derived name, the IAM role "<env>-books-projector-<region>", must stay within 64 characters:
+    # 24 + 16 + 1 + at most 15 for a region code.
     condition     = can(regex("^[a-z][a-z0-9-]{0,23}$", var.environment))
     error_message = "environment must be 1-24 characters: lowercase letters, digits and hyphens, starting with a letter."
   }
@@ -30,12 +31,14 @@ variable "region" {
 ################################################################################
 
 variable "jwt_issuer" {
-  description = "Issuer (iss) the JWT authorizer accepts; API Gateway fetches <issuer>/.well-known/openid-configuration."
+  description = "Issuer (iss) the JWT authorizer accepts, exactly as the IdP writes it (Auth0 and others end it with /); API Gateway fetches its OIDC discovery document."
   type        = string
 
   validation {
-    condition     = can(regex("^https?://[^\\s/]+(/[^\\s]*)?$", var.jwt_issuer)) && !endswith(var.jwt_issuer, "/")
-    error_message = "jwt_issuer must be an http(s) URL without a trailing slash, e.g. https://idp.example.com."
+    # The token's iss must equal this string, so a trailing slash is kept, never stripped. https only, except
+    # a loopback issuer (the local stack's mock_idp); devstack/issuer.py holds the same pattern (parity test).
+    condition     = can(regex("^(https://[^\\s/?#]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]{1,5})?)(/[^\\s?#]*)?$", var.jwt_issuer))
+    error_message = "jwt_issuer must be an https URL with no query or fragment, e.g. https://idp.example.com or https://tenant.auth0.com/ (plain http only for 127.0.0.1, localhost or [::1])."
   }
 }
 
@@ -105,7 +108,7 @@ variable "log_level" {
 }
 
 variable "ecr_keep_last_images" {
-  description = "How many images each ECR repository keeps; older ones expire."
+  description = "How many untagged images each ECR repository keeps; older untagged ones expire (tagged images, which the functions run, never do)."
   type        = number
   default     = 10
 

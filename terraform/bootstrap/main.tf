@@ -28,20 +28,44 @@ locals {
   oidc_provider_arn = var.create_github_oidc_provider ? aws_iam_openid_connect_provider.this[0].arn : var.github_oidc_provider_arn
 
   # The `sub` claims GitHub puts in a job's token; a job that names an `environment:` gets the environment one
-  # instead of its ref (deploy.yml's jobs run in the staging/prod environments).
-  github_subjects = concat(
+  # instead of its ref (deploy.yml's jobs run in the staging/prod environments). pull_request jobs get their own,
+  # narrower role (below): code from any branch with a pull request runs there.
+  deploy_subjects = concat(
     [for branch in var.github_branches : "repo:${var.github_repository}:ref:refs/heads/${branch}"],
     var.github_tag_pattern == null ? [] : ["repo:${var.github_repository}:ref:refs/tags/${var.github_tag_pattern}"],
-    var.allow_pull_requests ? ["repo:${var.github_repository}:pull_request"] : [],
     [for environment in var.github_environments : "repo:${var.github_repository}:environment:${environment}"],
   )
+  pull_request_subjects = var.allow_pull_requests ? ["repo:${var.github_repository}:pull_request"] : []
+  github_subjects       = concat(local.deploy_subjects, local.pull_request_subjects)
 
-  # Everything terraform/ creates is named <environment>-books-<thing> (see terraform/main.tf).
-  name_pattern = "*-books-*"
-  arn_region   = "arn:${local.partition}:%s:${local.region}:${local.account_id}"
-  lambda_arn   = format(local.arn_region, "lambda")
-  logs_arn     = format(local.arn_region, "logs")
-  kms_arn      = format(local.arn_region, "kms")
+  # Each role and what it may touch. Everything terraform/ creates is named <environment>-books-<thing>
+  # (terraform/main.tf); preview environments are ENV=pr-<number> (.github/workflows/preview.yml).
+  roles = merge(
+    {
+      deploy = {
+        name         = var.deploy_role_name
+        subjects     = local.deploy_subjects
+        name_pattern = "*-books-*"
+        alias        = "*-books"
+        state_prefix = var.state_key_prefix
+      }
+    },
+    var.allow_pull_requests ? {
+      pull_request = {
+        name         = var.pull_request_role_name
+        subjects     = local.pull_request_subjects
+        name_pattern = "pr-*-books-*"
+        alias        = "pr-*-books"
+        state_prefix = "${var.state_key_prefix}pr-"
+      }
+    } : {},
+  )
+  role_names = [for role in values(local.roles) : role.name]
+
+  arn_region = "arn:${local.partition}:%s:${local.region}:${local.account_id}"
+  lambda_arn = format(local.arn_region, "lambda")
+  logs_arn   = format(local.arn_region, "logs")
+  kms_arn    = format(local.arn_region, "kms")
   # terraform/'s provider tags every resource Project = books-cqrs (terraform/providers.tf, default_tags).
   project_tag = "books-cqrs"
 }
@@ -198,6 +222,8 @@ resource "aws_iam_openid_connect_provider" "this" {
 ################################################################################
 
 data "aws_iam_policy_document" "trust" {
+  for_each = local.roles
+
   statement {
     sid     = "GitHubActionsOidc"
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -218,7 +244,7 @@ data "aws_iam_policy_document" "trust" {
     condition {
       test     = "StringLike"
       variable = "${local.github_oidc_host}:sub"
-      values   = local.github_subjects
+      values   = each.value.subjects
     }
   }
 }
@@ -226,7 +252,16 @@ data "aws_iam_policy_document" "trust" {
 resource "aws_iam_role" "this" {
   name                 = var.deploy_role_name
   description          = "GitHub Actions (${var.github_repository}) deploys books-cqrs environments"
-  assume_role_policy   = data.aws_iam_policy_document.trust.json
+  assume_role_policy   = data.aws_iam_policy_document.trust["deploy"].json
+  max_session_duration = var.max_session_duration
+}
+
+resource "aws_iam_role" "pull_request" {
+  count = var.allow_pull_requests ? 1 : 0
+
+  name                 = var.pull_request_role_name
+  description          = "GitHub Actions (${var.github_repository}) pull_request jobs deploy pr-* preview environments only"
+  assume_role_policy   = data.aws_iam_policy_document.trust["pull_request"].json
   max_session_duration = var.max_session_duration
 }
 
@@ -235,6 +270,8 @@ resource "aws_iam_role" "this" {
 ################################################################################
 
 data "aws_iam_policy_document" "deploy" {
+  for_each = local.roles
+
   # ---- Terraform state (S3 backend with use_lockfile) -------------------------------------------------------------
   statement {
     sid       = "StateBucketList"
@@ -245,7 +282,7 @@ data "aws_iam_policy_document" "deploy" {
   statement {
     sid       = "StateObjectsAndLockFiles"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = ["${aws_s3_bucket.this.arn}/${var.state_key_prefix}*"]
+    resources = ["${aws_s3_bucket.this.arn}/${each.value.state_prefix}*"]
   }
 
   statement {
@@ -290,7 +327,7 @@ data "aws_iam_policy_document" "deploy" {
       "ecr:UntagResource",
       "ecr:UploadLayerPart",
     ]
-    resources = ["arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/${local.name_pattern}"]
+    resources = ["arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/${each.value.name_pattern}"]
   }
 
   # ---- Lambda ------------------------------------------------------------------------------------------------------
@@ -313,16 +350,17 @@ data "aws_iam_policy_document" "deploy" {
       "lambda:UpdateFunctionCode",
       "lambda:UpdateFunctionConfiguration",
     ]
-    resources = ["${local.lambda_arn}:function:${local.name_pattern}"]
+    resources = ["${local.lambda_arn}:function:${each.value.name_pattern}"]
   }
 
   statement {
     # Mappings are addressed by a random UUID; the function they feed is the scope. Create has no resource.
+    # Only these three actions take lambda:FunctionArn (Lambda's "Fine-tuning the Resources and Conditions"
+    # table); GetEventSourceMapping takes none, so it cannot be here: a condition on an absent key is false.
     sid = "LambdaStreamMappings"
     actions = [
       "lambda:CreateEventSourceMapping",
       "lambda:DeleteEventSourceMapping",
-      "lambda:GetEventSourceMapping",
       "lambda:UpdateEventSourceMapping",
     ]
     resources = ["*"]
@@ -330,8 +368,15 @@ data "aws_iam_policy_document" "deploy" {
     condition {
       test     = "ArnLike"
       variable = "lambda:FunctionArn"
-      values   = ["${local.lambda_arn}:function:${local.name_pattern}"]
+      values   = ["${local.lambda_arn}:function:${each.value.name_pattern}"]
     }
+  }
+
+  statement {
+    # Reading a mapping (the provider's refresh of aws_lambda_event_source_mapping) is scoped by mapping ARN only.
+    sid       = "LambdaReadStreamMappings"
+    actions   = ["lambda:GetEventSourceMapping"]
+    resources = ["${local.lambda_arn}:event-source-mapping:*"]
   }
 
   statement {
@@ -367,13 +412,13 @@ data "aws_iam_policy_document" "deploy" {
       "iam:UpdateAssumeRolePolicy",
       "iam:UpdateRole",
     ]
-    resources = ["arn:${local.partition}:iam::${local.account_id}:role/${local.name_pattern}"]
+    resources = ["arn:${local.partition}:iam::${local.account_id}:role/${each.value.name_pattern}"]
   }
 
   statement {
     sid       = "PassFunctionRolesToLambda"
     actions   = ["iam:PassRole"]
-    resources = ["arn:${local.partition}:iam::${local.account_id}:role/${local.name_pattern}"]
+    resources = ["arn:${local.partition}:iam::${local.account_id}:role/${each.value.name_pattern}"]
 
     condition {
       test     = "StringEquals"
@@ -412,7 +457,7 @@ data "aws_iam_policy_document" "deploy" {
       "dynamodb:UpdateTimeToLive",
     ]
     resources = [
-      "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${local.name_pattern}",
+      "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${each.value.name_pattern}",
     ]
   }
 
@@ -429,7 +474,7 @@ data "aws_iam_policy_document" "deploy" {
       "sqs:TagQueue",
       "sqs:UntagQueue",
     ]
-    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.name_pattern}"]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${each.value.name_pattern}"]
   }
 
   # ---- CloudWatch Logs ---------------------------------------------------------------------------------------------
@@ -454,8 +499,8 @@ data "aws_iam_policy_document" "deploy" {
       "logs:UntagResource",
     ]
     resources = [
-      "${local.logs_arn}:log-group:/aws/lambda/${local.name_pattern}",
-      "${local.logs_arn}:log-group:/aws/apigateway/${local.name_pattern}",
+      "${local.logs_arn}:log-group:/aws/lambda/${each.value.name_pattern}",
+      "${local.logs_arn}:log-group:/aws/apigateway/${each.value.name_pattern}",
     ]
   }
 
@@ -483,10 +528,19 @@ data "aws_iam_policy_document" "deploy" {
 
   # ---- KMS: one customer-managed key per environment --------------------------------------------------------------
   statement {
-    # A key has no ARN before it exists, so CreateKey cannot be scoped by resource; it must carry the project tag,
-    # which every later statement keys on. ListAliases has no resource-level permissions.
+    # ListAliases has no resource-level permissions and carries no tags: it must stand alone, unconditioned
+    # (the provider lists aliases to read every aws_kms_alias).
+    sid       = "ListKeyAliases"
+    actions   = ["kms:ListAliases"]
+    resources = ["*"]
+  }
+
+  statement {
+    # A key has no ARN before it exists, so CreateKey cannot be scoped by resource; it must carry the project tag.
+    # Using and managing the key is granted by its key policy, which names the role that created it
+    # (terraform/modules/kms_key): effective at once, where a tag-based grant can take up to 5 minutes.
     sid       = "CreateTaggedKeys"
-    actions   = ["kms:CreateKey", "kms:ListAliases"]
+    actions   = ["kms:CreateKey"]
     resources = ["*"]
 
     condition {
@@ -497,7 +551,9 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    # Tagging at CreateKey needs kms:TagResource on every key of the account and region (KMS's rule).
+    # Tagging at CreateKey needs kms:TagResource on every key of the account and region (KMS's rule), so it is
+    # limited to terraform/'s default tags with the project's value. No statement here grants anything by tag, so
+    # tagging some other key with Project=books-cqrs gives this role no access to it.
     sid       = "TagKeysAtCreation"
     actions   = ["kms:TagResource"]
     resources = ["${local.kms_arn}:key/*"]
@@ -507,51 +563,24 @@ data "aws_iam_policy_document" "deploy" {
       variable = "aws:RequestTag/Project"
       values   = [local.project_tag]
     }
-  }
-
-  statement {
-    # Key ids are random: the project tag is the scope. Grants are what ECR, DynamoDB and Lambda create with it.
-    sid = "ManageAndUseProjectKeys"
-    actions = [
-      "kms:CreateAlias",
-      "kms:CreateGrant",
-      "kms:Decrypt",
-      "kms:DeleteAlias",
-      "kms:DescribeKey",
-      "kms:Encrypt",
-      "kms:EnableKeyRotation",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus",
-      "kms:ListResourceTags",
-      "kms:PutKeyPolicy",
-      "kms:RetireGrant",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:UpdateAlias",
-      "kms:UpdateKeyDescription",
-    ]
-    resources = ["${local.kms_arn}:key/*"]
 
     condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/Project"
-      values   = [local.project_tag]
+      test     = "ForAllValues:StringEquals"
+      variable = "aws:TagKeys"
+      values   = ["Project", "Environment", "ManagedBy"]
     }
   }
 
   statement {
-    # An alias operation is authorized on the alias as well as on the key; the environments' aliases are named.
+    # An alias operation is authorized on the alias as well as on the key (the key's policy grants the key side).
     sid       = "ProjectKeyAliases"
     actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
-    resources = ["${local.kms_arn}:alias/*-books"]
+    resources = ["${local.kms_arn}:alias/${each.value.alias}"]
   }
 
   # ---- Guard rails: the bootstrap's own resources stay out of reach ------------------------------------------------
   statement {
-    # The state key is tagged Project=books-cqrs too; the role may only use it, never manage or delete it.
+    # The role may only use the state key, never manage or delete it.
     sid         = "DenyStateKeyManagement"
     effect      = "Deny"
     not_actions = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]
@@ -569,12 +598,45 @@ data "aws_iam_policy_document" "deploy" {
     sid       = "DenyChangingOwnRole"
     effect    = "Deny"
     actions   = ["iam:Attach*", "iam:Delete*", "iam:Detach*", "iam:Put*", "iam:Tag*", "iam:Untag*", "iam:Update*"]
-    resources = ["arn:${local.partition}:iam::${local.account_id}:role/${var.deploy_role_name}"]
+    resources = [for name in local.role_names : "arn:${local.partition}:iam::${local.account_id}:role/${name}"]
+  }
+
+  dynamic "statement" {
+    # HTTP APIs are addressed by id, so the name pattern cannot fence them: the preview role may not change an API
+    # tagged for another environment (terraform/'s default tags put Environment on every API).
+    for_each = each.key == "pull_request" ? [1] : []
+
+    content {
+      sid       = "DenyOtherEnvironmentsApis"
+      effect    = "Deny"
+      actions   = ["apigateway:DELETE", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]
+      resources = ["arn:${local.partition}:apigateway:${local.region}::/apis/*", "arn:${local.partition}:apigateway:${local.region}::/tags/*"]
+
+      condition {
+        test     = "Null"
+        variable = "aws:ResourceTag/Environment"
+        values   = ["false"]
+      }
+
+      condition {
+        test     = "StringNotLike"
+        variable = "aws:ResourceTag/Environment"
+        values   = ["pr-*"]
+      }
+    }
   }
 }
 
 resource "aws_iam_role_policy" "this" {
   name   = "deploy-books-environments"
   role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.deploy.json
+  policy = data.aws_iam_policy_document.deploy["deploy"].json
+}
+
+resource "aws_iam_role_policy" "pull_request" {
+  count = var.allow_pull_requests ? 1 : 0
+
+  name   = "deploy-books-preview-environments"
+  role   = aws_iam_role.pull_request[0].id
+  policy = data.aws_iam_policy_document.deploy["pull_request"].json
 }

@@ -24,12 +24,17 @@ output "deploy_role_arn" {
   value       = aws_iam_role.this.arn
 }
 
+output "preview_role_arn" {
+  description = "ARN of the role pull_request workflows assume (GitHub variable AWS_PREVIEW_ROLE_ARN); null when allow_pull_requests is false."
+  value       = var.allow_pull_requests ? aws_iam_role.pull_request[0].arn : null
+}
+
 output "github_oidc_provider_arn" {
   description = "ARN of the GitHub Actions OIDC provider the role trusts (created here or passed in)."
   value       = local.oidc_provider_arn
 }
 
 output "github_subjects" {
-  description = "The token `sub` claims the deploy role accepts."
+  description = "The token `sub` claims the deploy and preview roles accept, together."
   value       = local.github_subjects
 }

@@ -84,7 +84,7 @@ variable "github_tag_pattern" {
 }
 
 variable "allow_pull_requests" {
-  description = "Whether pull_request workflows (preview environments) may assume the role: sub repo:<repo>:pull_request."
+  description = "Whether to create the preview role that pull_request workflows assume (sub repo:<repo>:pull_request); it may touch pr-* environments only."
   type        = bool
   default     = true
 }
@@ -141,6 +141,17 @@ variable "deploy_role_name" {
   validation {
     condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.deploy_role_name)) && !can(regex("-books-", var.deploy_role_name))
     error_message = "deploy_role_name must be a valid IAM role name (1-64 of A-Za-z0-9+=,.@_-) that does not contain '-books-'."
+  }
+}
+
+variable "pull_request_role_name" {
+  description = "Name of the role pull_request workflows assume (vars.AWS_PREVIEW_ROLE_ARN); like deploy_role_name it must not contain '-books-'."
+  type        = string
+  default     = "books-cqrs-github-preview"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.pull_request_role_name)) && !can(regex("-books-", var.pull_request_role_name))
+    error_message = "pull_request_role_name must be a valid IAM role name (1-64 of A-Za-z0-9+=,.@_-) that does not contain '-books-'."
   }
 }
 

@@ -31,6 +31,17 @@ resource "aws_dynamodb_table" "this" {
     }
   }
 
+  # Items whose ttl attribute (epoch seconds) is in the past are deleted by DynamoDB, typically within a few
+  # days; until then they still show in reads, so readers must check expiry themselves.
+  dynamic "ttl" {
+    for_each = var.ttl_attribute == null ? [] : [var.ttl_attribute]
+
+    content {
+      enabled        = true
+      attribute_name = ttl.value
+    }
+  }
+
   point_in_time_recovery {
     enabled = true
   }

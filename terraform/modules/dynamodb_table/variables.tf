@@ -45,6 +45,12 @@ variable "stream_view_type" {
   }
 }
 
+variable "ttl_attribute" {
+  description = "Name of the Number attribute (epoch seconds) after which DynamoDB deletes an item (TTL), or null for no TTL."
+  type        = string
+  default     = null
+}
+
 variable "deletion_protection_enabled" {
   description = "Whether the table refuses deletion (turn on for production data)."
   type        = bool

@@ -4,7 +4,7 @@ variable "name" {
 }
 
 variable "keep_last_images" {
-  description = "How many images the lifecycle policy keeps; older ones expire."
+  description = "How many untagged images the lifecycle policy keeps; older untagged ones expire (tagged images never expire)."
   type        = number
   default     = 10
 
@@ -21,9 +21,9 @@ variable "kms_key_arn" {
 }
 
 variable "force_delete" {
-  description = "Whether destroy may delete the repository while it still holds images."
+  description = "Whether destroy deletes the repository with the images it still holds (ECR refuses to delete a non-empty repository otherwise)."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "tags" {

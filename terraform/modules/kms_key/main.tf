@@ -8,6 +8,11 @@ data "aws_partition" "current" {}
 
 data "aws_region" "current" {}
 
+# The principal applying this configuration: for an assumed-role session (CI's deploy role) the role itself.
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
+}
+
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
@@ -29,6 +34,35 @@ resource "aws_kms_key" "this" {
         Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
         Action    = "kms:*"
         Resource  = "*"
+      },
+      {
+        # The key policy, not a tag-based IAM grant, lets the deployer use and manage the key: it is part of
+        # CreateKey, so the same apply can use the key, where a tag takes up to 5 minutes to affect authorization.
+        Sid       = "DeployerManagesAndUsesKey"
+        Effect    = "Allow"
+        Principal = { AWS = data.aws_iam_session_context.current.issuer_arn }
+        Action = [
+          "kms:CreateAlias",
+          "kms:CreateGrant",
+          "kms:Decrypt",
+          "kms:DeleteAlias",
+          "kms:DescribeKey",
+          "kms:Encrypt",
+          "kms:EnableKeyRotation",
+          "kms:GenerateDataKey",
+          "kms:GenerateDataKeyWithoutPlaintext",
+          "kms:GetKeyPolicy",
+          "kms:GetKeyRotationStatus",
+          "kms:ListResourceTags",
+          "kms:PutKeyPolicy",
+          "kms:RetireGrant",
+          "kms:ScheduleKeyDeletion",
+          "kms:TagResource",
+          "kms:UntagResource",
+          "kms:UpdateAlias",
+          "kms:UpdateKeyDescription",
+        ]
+        Resource = "*"
       },
       {
         # CloudWatch Logs encrypts with the key only for this environment's log groups.

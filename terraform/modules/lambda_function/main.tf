@@ -25,8 +25,12 @@ data "aws_iam_policy_document" "assume_role" {
   }
 }
 
+data "aws_region" "current" {}
+
 resource "aws_iam_role" "this" {
-  name               = var.function_name
+  # IAM names are account-wide, function names only regional: the region keeps the same environment
+  # deployable in two regions of one account. <env> (24) + "-books-projector" + "-" + region stays within 64.
+  name               = "${var.function_name}-${data.aws_region.current.name}"
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
 
   tags = var.tags

@@ -14,6 +14,8 @@ resource "aws_lambda_event_source_mapping" "this" {
   maximum_retry_attempts         = var.maximum_retry_attempts
   maximum_record_age_in_seconds  = var.maximum_record_age_in_seconds
 
+  # Lambda sends the destination only metadata (shard id, first and last sequence numbers), not the records:
+  # recover a discarded batch by re-reading the stream (24 h retention) or with `make rebuild-read-model`.
   destination_config {
     on_failure {
       destination_arn = var.on_failure_destination_arn

@@ -9,7 +9,7 @@ variable "event_source_arn" {
 }
 
 variable "on_failure_destination_arn" {
-  description = "ARN of the SQS queue (or SNS topic) that receives records that exhausted their retries."
+  description = "ARN of the SQS queue (or SNS topic) that receives an invocation record (shard, sequence-number range) for each batch that exhausted its retries; the stream records themselves are not sent."
   type        = string
 }
 

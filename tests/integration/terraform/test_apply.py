@@ -237,9 +237,10 @@ def test_each_function_has_its_own_log_group_with_retention(stack: Stack) -> Non
 def role_statements(stack: Stack, fn: str) -> dict[str, dict[str, Any]]:
     iam = stack.client("iam")
     name = stack.outputs["function_names"][fn]
-    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == [name]
-    assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == []
-    document = iam.get_role_policy(RoleName=name, PolicyName=name)["PolicyDocument"]
+    role = f"{name}-{REGION}"  # IAM names are account-wide: the region keeps two regions' roles apart
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == [name]
+    assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
     if isinstance(document, str):
         document = json.loads(document)
     return {statement["Sid"]: statement for statement in document["Statement"]}
@@ -319,7 +320,7 @@ def test_stream_feeds_the_projector_with_partial_batch_failures_and_a_dead_lette
     assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == dlq_arn
 
 
-def test_repositories_are_immutable_scanned_and_keep_the_last_n_images(stack: Stack) -> None:
+def test_repositories_are_immutable_scanned_and_expire_only_untagged_images(stack: Stack) -> None:
     ecr = stack.client("ecr")
     for fn in DIGESTS:
         name = f"{ENVIRONMENT}-books-{fn}"
@@ -327,9 +328,20 @@ def test_repositories_are_immutable_scanned_and_keep_the_last_n_images(stack: St
         assert repository["imageTagMutability"] == "IMMUTABLE"
         assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
         (rule,) = json.loads(ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])["rules"]
+        # A tagged image may be the digest a function runs: only untagged ones may expire.
+        assert rule["selection"]["tagStatus"] == "untagged"
         assert rule["selection"]["countType"] == "imageCountMoreThan"
         assert rule["selection"]["countNumber"] == 7
         assert rule["action"] == {"type": "expire"}
+
+
+def test_the_event_store_expires_idempotency_records_by_expires_at(stack: Stack) -> None:
+    dynamodb = stack.client("dynamodb")
+    ttl = dynamodb.describe_time_to_live(TableName=stack.outputs["table_names"]["event_store"])
+    assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
+    read_model = dynamodb.describe_time_to_live(TableName=stack.outputs["table_names"]["read_model"])
+    assert read_model["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"
 
 
 def test_plan_after_apply_reports_no_changes_through_tflocal_and_through_aws_endpoint_url(

@@ -21,20 +21,23 @@ REGION = "us-east-1"
 REPOSITORY = "octo-org/books-cqrs"
 BUCKET = "tfit-bootstrap-state"  # its own names: other suites share the session's moto server
 ROLE = "tfit-bootstrap-deploy"
+PREVIEW_ROLE = "tfit-bootstrap-preview"
 VARIABLES: dict[str, Any] = {
     "region": REGION,
     "github_repository": REPOSITORY,
     "state_bucket_name": BUCKET,
     "deploy_role_name": ROLE,
+    "pull_request_role_name": PREVIEW_ROLE,
     "noncurrent_version_expiration_days": 30,
 }
-EXPECTED_SUBJECTS = {
+DEPLOY_SUBJECTS = {
     f"repo:{REPOSITORY}:ref:refs/heads/main",
     f"repo:{REPOSITORY}:ref:refs/tags/v*",
-    f"repo:{REPOSITORY}:pull_request",
     f"repo:{REPOSITORY}:environment:staging",
     f"repo:{REPOSITORY}:environment:prod",
 }
+PREVIEW_SUBJECTS = {f"repo:{REPOSITORY}:pull_request"}
+EXPECTED_SUBJECTS = DEPLOY_SUBJECTS | PREVIEW_SUBJECTS
 OIDC_HOST = "token.actions.githubusercontent.com"
 
 
@@ -98,6 +101,7 @@ def test_outputs_name_the_bucket_role_and_provider(bootstrap: Bootstrap) -> None
     outputs = bootstrap.outputs
     assert outputs["state_bucket_name"] == BUCKET
     assert outputs["deploy_role_arn"] == f"arn:aws:iam::123456789012:role/{ROLE}"
+    assert outputs["preview_role_arn"] == f"arn:aws:iam::123456789012:role/{PREVIEW_ROLE}"
     assert outputs["github_oidc_provider_arn"] == f"arn:aws:iam::123456789012:oidc-provider/{OIDC_HOST}"
     assert set(outputs["github_subjects"]) == EXPECTED_SUBJECTS
 
@@ -173,24 +177,43 @@ def test_oidc_provider_trusts_github_for_the_sts_audience(bootstrap: Bootstrap) 
     assert provider["ThumbprintList"]
 
 
-def test_deploy_role_is_assumable_only_by_this_repository_through_github_oidc(bootstrap: Bootstrap) -> None:
-    role = bootstrap.client("iam").get_role(RoleName=ROLE)["Role"]
-    document = role["AssumeRolePolicyDocument"]
+@pytest.mark.parametrize(
+    ("role", "subjects"),
+    [
+        pytest.param(ROLE, DEPLOY_SUBJECTS, id="deploy role: branches, tags, environments"),
+        pytest.param(PREVIEW_ROLE, PREVIEW_SUBJECTS, id="preview role: pull_request jobs only"),
+    ],
+)
+def test_each_role_is_assumable_only_by_its_jobs_of_this_repository_through_github_oidc(
+    bootstrap: Bootstrap, role: str, subjects: set[str]
+) -> None:
+    document = bootstrap.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
     (statement,) = (json.loads(document) if isinstance(document, str) else document)["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Principal"] == {"Federated": bootstrap.outputs["github_oidc_provider_arn"]}
     assert statement["Condition"]["StringEquals"] == {f"{OIDC_HOST}:aud": "sts.amazonaws.com"}
     assert set(statement["Condition"]["StringLike"]) == {f"{OIDC_HOST}:sub"}
-    assert set(as_list(statement["Condition"]["StringLike"][f"{OIDC_HOST}:sub"])) == EXPECTED_SUBJECTS
+    assert set(as_list(statement["Condition"]["StringLike"][f"{OIDC_HOST}:sub"])) == subjects
 
 
-def test_deploy_permissions_are_name_scoped_except_where_aws_has_no_resource_level(
-    bootstrap: Bootstrap,
-) -> None:
+def role_statements(bootstrap: Bootstrap, role: str) -> dict[str, dict[str, Any]]:
     iam = bootstrap.client("iam")
-    (name,) = iam.list_role_policies(RoleName=ROLE)["PolicyNames"]
-    statements = statements_by_sid(iam.get_role_policy(RoleName=ROLE, PolicyName=name)["PolicyDocument"])
+    (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    return statements_by_sid(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+
+
+@pytest.mark.parametrize(
+    ("role", "pattern", "state_prefix"),
+    [
+        pytest.param(ROLE, "*-books-*", "books-cqrs/", id="deploy role"),
+        pytest.param(PREVIEW_ROLE, "pr-*-books-*", "books-cqrs/pr-", id="preview role: pr-* only"),
+    ],
+)
+def test_permissions_are_name_scoped_except_where_aws_has_no_resource_level(
+    bootstrap: Bootstrap, role: str, pattern: str, state_prefix: str
+) -> None:
+    statements = role_statements(bootstrap, role)
     unscoped = {
         sid for sid, s in statements.items() if s["Effect"] == "Allow" and "*" in as_list(s["Resource"])
     }
@@ -200,25 +223,38 @@ def test_deploy_permissions_are_name_scoped_except_where_aws_has_no_resource_lev
         "LambdaListStreamMappings",
         "HttpApiAccessLogDelivery",
         "CreateTaggedKeys",
+        "ListKeyAliases",
     }
     assert statements["LambdaStreamMappings"]["Condition"]["ArnLike"]["lambda:FunctionArn"].endswith(
-        ":function:*-books-*"
+        f":function:{pattern}"
     )
+    # GetEventSourceMapping takes no lambda:FunctionArn: under that condition it would always be denied.
+    assert "lambda:GetEventSourceMapping" not in as_list(statements["LambdaStreamMappings"]["Action"])
+    assert as_list(statements["LambdaReadStreamMappings"]["Action"]) == ["lambda:GetEventSourceMapping"]
+    # A request without tags (ListAliases) fails any aws:RequestTag condition: it must stand unconditioned.
+    assert "Condition" not in statements["ListKeyAliases"]
     assert statements["CreateTaggedKeys"]["Condition"] == {
         "StringEquals": {"aws:RequestTag/Project": "books-cqrs"}
     }
+    # Nothing is granted by a key's tag: tagging a foreign key Project=books-cqrs must not open it.
+    assert not [sid for sid, s in statements.items() if "aws:ResourceTag/Project" in json.dumps(s)]
     for sid in ("EcrRepositories", "LambdaFunctions", "FunctionRoles", "Tables", "Queues"):
-        assert all("*-books-*" in arn for arn in as_list(statements[sid]["Resource"])), sid
+        assert all(pattern in arn for arn in as_list(statements[sid]["Resource"])), sid
     assert statements["PassFunctionRolesToLambda"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}
     }
     assert as_list(statements["StateObjectsAndLockFiles"]["Resource"]) == [
-        f"arn:aws:s3:::{BUCKET}/books-cqrs/*"
+        f"arn:aws:s3:::{BUCKET}/{state_prefix}*"
     ]
     assert statements["DenyStateKeyManagement"]["Effect"] == "Deny"
     assert as_list(statements["DenyStateKeyManagement"]["Resource"]) == [
         bootstrap.outputs["state_kms_key_arn"]
     ]
+    assert sorted(as_list(statements["DenyChangingOwnRole"]["Resource"])) == [
+        f"arn:aws:iam::123456789012:role/{ROLE}",
+        f"arn:aws:iam::123456789012:role/{PREVIEW_ROLE}",
+    ]
+    assert ("DenyOtherEnvironmentsApis" in statements) == (role == PREVIEW_ROLE)
 
 
 def test_plan_after_apply_reports_no_changes(bootstrap: Bootstrap) -> None:
@@ -257,7 +293,7 @@ def test_destroy_refuses_a_bucket_with_state_then_removes_everything_once_emptie
     bootstrap.destroyed = True
     assert BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
     iam = bootstrap.client("iam")
-    assert ROLE not in {r["RoleName"] for r in iam.list_roles()["Roles"]}
+    assert not {ROLE, PREVIEW_ROLE} & {r["RoleName"] for r in iam.list_roles()["Roles"]}
     providers = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
     assert bootstrap.outputs["github_oidc_provider_arn"] not in {p["Arn"] for p in providers}
     key = bootstrap.client("kms").describe_key(KeyId=bootstrap.outputs["state_kms_key_arn"])["KeyMetadata"]

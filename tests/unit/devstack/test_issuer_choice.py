@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -43,14 +44,33 @@ def test_issuer_in_force(
 
 
 @pytest.mark.parametrize(
+    "good",
+    [
+        "https://idp.example.com",
+        "https://tenant.auth0.com/",  # iss must match exactly, and Auth0 issues it with the slash
+        "https://login.example.org/realms/books",
+        "https://idp.example.com:8443/oidc/",
+        "http://127.0.0.1:4569",
+        "http://localhost:8080/",
+        "http://[::1]:4569",
+    ],
+)
+def test_an_https_or_loopback_issuer_is_accepted_as_given(tmp_path: Path, good: str) -> None:
+    assert issuer.in_force(config(tmp_path, good)) == good
+
+
+@pytest.mark.parametrize(
     "bad",
     [
         "idp.example.com",
-        "https://idp.example.com/",
+        "http://idp.example.com",  # plain http off loopback: tokens' keys fetched in the clear
+        "http://127.0.0.1.example.com",
         "ftp://idp.example.com",
         "https://",
         "https://a b",
         "https:///x",
+        "https://idp.example.com/?tenant=1",
+        "https://idp.example.com/#frag",
     ],
 )
 def test_a_bad_jwt_issuer_is_a_one_line_error_and_keeps_the_earlier_choice(tmp_path: Path, bad: str) -> None:
@@ -60,18 +80,22 @@ def test_a_bad_jwt_issuer_is_a_one_line_error_and_keeps_the_earlier_choice(tmp_p
         issuer.in_force(config(tmp_path, bad))
 
     message = str(raised.value)
-    assert (
-        message.startswith("JWT_ISSUER must be an http(s) URL without a trailing slash")
-        and "\n" not in message
-    )
+    assert message.startswith("JWT_ISSUER must be an https URL") and "\n" not in message
     assert issuer.choice_path(config(tmp_path)).read_text().strip() == IDP
+
+
+def test_the_issuer_rule_is_terraforms_character_for_character() -> None:
+    variables = (Path(__file__).parents[3] / "terraform" / "variables.tf").read_text()
+    block = variables[variables.index('variable "jwt_issuer"') :]
+    (literal,) = re.findall(r'can\(regex\("((?:[^"\\\\]|\\\\.)*)", var\.jwt_issuer\)\)', block)[:1]
+    assert json.loads(f'"{literal}"') == issuer.ISSUER_PATTERN  # HCL and JSON escape a backslash alike
 
 
 def test_a_corrupt_remembered_choice_names_its_file(tmp_path: Path) -> None:
     path = issuer.choice_path(config(tmp_path))
     path.write_text("not a url\n")
 
-    with pytest.raises(issuer.IssuerError, match=f"^{path} must be an http"):
+    with pytest.raises(issuer.IssuerError, match=f"^{path} must be an https"):
         issuer.in_force(config(tmp_path))
 
 
@@ -85,10 +109,10 @@ def test_jwt_issuer_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch
 def test_local_up_refuses_a_bad_jwt_issuer_before_starting_anything(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert up.up(config(tmp_path, "https://idp.example.com/")) == 2
+    assert up.up(config(tmp_path, "http://idp.example.com")) == 2
 
     err = capsys.readouterr().err
-    assert err.startswith("local-up: JWT_ISSUER must be an http(s) URL") and err.count("\n") == 1
+    assert err.startswith("local-up: JWT_ISSUER must be an https URL") and err.count("\n") == 1
     assert not (tmp_path / "pids").exists()
 
 
