@@ -12,6 +12,7 @@ from typing import Any
 from controlplane import (
     apigatewayv2_patches,
     dynamodb_query,
+    dynamodb_stream_reads,
     dynamodb_streams,
     dynamodb_table_patches,
     dynamodb_transactions,
@@ -72,6 +73,9 @@ REVIEWED_SOURCES = {
     "moto.dynamodb.models.DynamoDBBackend.scan": (
         "9b5227800f9a320c0ef714bc5105e1504f47773be265847590e965a878f2e108"
     ),
+    "moto.dynamodbstreams.responses.DynamoDBStreamsHandler.get_records": (
+        "eca5821a96bdd10d8ae32ccc432f7c7df424a484f388ab2a8ecb2e8c9a2026ce"
+    ),
     **{name: digest for module in PATCH_MODULES for name, digest in module.REVIEWED_SOURCES.items()},
 }
 
@@ -94,6 +98,7 @@ def _current_sources() -> dict[str, Callable[..., Any]]:
         **dynamodb_streams.reviewed_functions(),
         **dynamodb_transactions.reviewed_functions(),
         **dynamodb_query.reviewed_functions(),
+        **dynamodb_stream_reads.reviewed_functions(),
     }
 
 
@@ -144,6 +149,7 @@ def apply() -> None:
     dynamodb_streams.apply(_write_lock)
     dynamodb_transactions.apply(_write_lock)
     dynamodb_query.apply(_write_lock)
+    dynamodb_stream_reads.apply()
     for name in _WRITE_METHODS:
         setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name)))
     for module in PATCH_MODULES:

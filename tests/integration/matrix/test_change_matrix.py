@@ -26,8 +26,6 @@ Probe = Callable[[Matrix], bool]
 SERVED_TIMEOUT = 30.0  # the emulator re-reads the control plane every second; functions restart cold
 # moto's UpdateStage is NotImplemented and the provider retries it for 10+ minutes: fail such rows fast.
 STAGE_TIMEOUT = 30.0
-NEEDS_PATCHES = "needs h-patches"
-NEEDS_PAYLOAD = "needs h-payload"
 # Found by this matrix, not fixed yet: terraform plans a change again right after the apply.
 MOTO_GAP = "moto gap: plan not empty after apply (see the matrix report)"
 
@@ -416,13 +414,11 @@ EDITS = [
             '"PATCH /v1/catalog/books/{id}"  = { integration = "command", authorization_type = "JWT", authorization_scopes = [] }',
         ),
         served=answers_with_token("PATCH", "/v1/catalog/books/1", 200, scope="books:read"),
-        xfail=NEEDS_PATCHES,
     ),
     Edit(
         "integration: payload format 2.0 -> 1.0",
         files=edit(HTTP_API, 'payload_format_version = "2.0"', 'payload_format_version = "1.0"'),
         served=lambda m: event_of(m).get("version") == "1.0",
-        xfail=NEEDS_PAYLOAD,
     ),
     Edit(
         "function: reserved concurrency 1 (command)",
@@ -434,7 +430,6 @@ EDITS = [
             ),
         ),
         served=second_concurrent_invoke_throttled,
-        xfail=NEEDS_PAYLOAD,
     ),
     Edit(
         "stage: access log format adds matrixRoute",
@@ -445,7 +440,6 @@ EDITS = [
         ),
         served=access_log_has("matrixRoute"),
         timeout=STAGE_TIMEOUT,
-        xfail=NEEDS_PATCHES,
     ),
     Edit(
         "stage: stage variables",
@@ -456,14 +450,12 @@ EDITS = [
         ),
         served=lambda m: event_of(m).get("stageVariables") == {"matrix": "one"},
         timeout=STAGE_TIMEOUT,
-        xfail=NEEDS_PATCHES,
     ),
     Edit(
         "stage: throttling 100/50 -> burst 5, 2 rps",
         variables={"throttling_burst_limit": 5, "throttling_rate_limit": 2},
         served=throttled,
         timeout=STAGE_TIMEOUT,
-        xfail=NEEDS_PATCHES,
     ),
     Edit(
         "table: billing PAY_PER_REQUEST -> PROVISIONED (read model)",
@@ -474,7 +466,6 @@ EDITS = [
         files=edits(
             edit(TABLE, PROVISIONED[1], PROVISIONED[0]), edit(TABLE, GSI_CAPACITY[1], GSI_CAPACITY[0])
         ),
-        xfail=NEEDS_PATCHES,
     ),
 ]
 

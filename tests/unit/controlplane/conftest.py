@@ -20,8 +20,16 @@ def _patched_classes() -> list[type]:
     from moto.dynamodb.models.table import StreamShard, Table
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    return [DynamoDBBackend, StreamShard, Table, DynamoHandler, DynamoDBStreamsBackend]
+    return [
+        DynamoDBBackend,
+        StreamShard,
+        Table,
+        DynamoHandler,
+        DynamoDBStreamsBackend,
+        DynamoDBStreamsHandler,
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -119,24 +119,26 @@ def test_a_query_never_sees_a_writer_change_the_table_under_it(aws: Aws) -> None
     table = _table(aws, "query-race")
     _seed(aws, table, partitions=1000, per_partition=1)
     errors: list[BaseException] = []
-    done = threading.Event()
+    stop = threading.Event()
 
     def write() -> None:
-        for i in range(2000):
+        i = 0
+        while not stop.is_set():  # a new partition each time: the item dict changes size
             aws.backend.put_item(table, {"pk": {"S": f"new{i}"}, "sk": {"N": "0"}})
-        done.set()
+            i += 1
 
     writer = threading.Thread(target=write)
     switch = sys.getswitchinterval()
-    sys.setswitchinterval(
-        1e-6
-    )  # switch threads as often as possible, so an unlocked read would meet the writer
+    sys.setswitchinterval(1e-5)  # switch threads often, so an unlocked read would meet the writer mid-scan
     writer.start()
-    while not done.is_set():
-        try:
-            aws.backend.scan(table, {}, None, None, None, {}, {}, None, False, None, (None, None))
-        except RuntimeError as exc:  # "dictionary changed size during iteration"
-            errors.append(exc)
-    writer.join(timeout=60)
-    sys.setswitchinterval(switch)
+    try:
+        for _ in range(40):
+            try:
+                aws.backend.scan(table, {}, None, None, None, {}, {}, None, False, None, (None, None))
+            except RuntimeError as exc:  # "dictionary changed size during iteration"
+                errors.append(exc)
+    finally:
+        stop.set()
+        writer.join(timeout=60)
+        sys.setswitchinterval(switch)
     assert errors == []
