@@ -324,11 +324,11 @@ EDITS = [
         xfail=MOTO_GAP,
     ),
     Edit(
-        "table: TTL on",
+        "table: TTL on (read model)",
         files=edit(
-            TABLE,
-            "  point_in_time_recovery {",
-            '  ttl {\n    attribute_name = "expires_at"\n    enabled        = true\n  }\n\n  point_in_time_recovery {',
+            "main.tf",
+            '  kms_key_arn = module.kms.key_arn\n}\n\nmodule "projector_dlq"',
+            '  kms_key_arn   = module.kms.key_arn\n  ttl_attribute = "expires_at"\n}\n\nmodule "projector_dlq"',
         ),
     ),
     Edit(
