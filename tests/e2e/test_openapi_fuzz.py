@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.conftest import REPO_ROOT
+from devstack.config import REPO_ROOT
 
 SPEC = REPO_ROOT / "services" / "openapi.yaml"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
