@@ -11,16 +11,25 @@ from typing import Any
 
 from controlplane import (
     apigatewayv2_patches,
+    dynamodb_json_results,
     dynamodb_query,
     dynamodb_stream_reads,
     dynamodb_streams,
     dynamodb_table_patches,
     dynamodb_transactions,
+    json_dispatch,
     not_implemented,
 )
 
 # Patches kept in their own modules, each with its REVIEWED_SOURCES, current_fingerprints() and install().
-PATCH_MODULES = (apigatewayv2_patches, dynamodb_table_patches, not_implemented)
+# json_dispatch before not_implemented: the 501 wrapper goes around the direct path too.
+PATCH_MODULES = (
+    apigatewayv2_patches,
+    dynamodb_json_results,
+    dynamodb_table_patches,
+    json_dispatch,
+    not_implemented,
+)
 
 # sha256 of the moto 5.2.5 source of each function we patch. If a moto upgrade changes one of them,
 # the patch may no longer be right: apply() refuses to run until the patch is reviewed.
