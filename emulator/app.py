@@ -63,7 +63,7 @@ class Emulator:
 
         self.settings = settings
         base = base_dir or Path.cwd()
-        self.log_sink = CloudWatchLogShipper(lambda: _client(settings, "logs"))
+        self.log_sink = CloudWatchLogShipper(lambda: _client(settings, "logs"), settings.log_flush_seconds)
         make_executor = executor_factory(settings, base)
         fetch_holder: dict[str, Any] = {}
 
