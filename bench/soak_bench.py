@@ -8,8 +8,11 @@ projection polls need), and removes it again.
 Writes fire on an open-loop schedule (slot i at start + i/rate) into a bounded pool of threads, each with its
 own requests.Session; a request that starts more than 50 ms after its slot is a late start. Every PATCH and
 DELETE is on a book the bench created, with If-Match from its last ETag. Each write slot also reads one
-created book. After each 201 the book is polled every 10 ms until a GET answers 200: the projection lag
-(bounded by --lag-timeout, which then counts as the lag, and as lag_to). One row per --window writes (RSS of
+created book. After each 201 the book is polled until a GET answers 200: the projection lag (bounded by
+--lag-timeout, which then counts as the lag, and as lag_to). The wait between polls is 10 ms, or a fifth of
+the time since the 201 once that is longer, so a lag is read at most 20% late (never early), and a slow
+projection does not multiply the load that slows it. Probes have their own pool of threads: a probe that
+waited for a thread would count that wait as lag. One row per --window writes (RSS of
 each process in the stack's PID files), then a verdict against issue 11's targets; exit 1 if one is missed.
 
     .venv/bin/python bench/soak_bench.py [--writes 10000] [--rate 40] [--window 1000]
@@ -55,6 +58,8 @@ SOAK_ROUTES = {
 WRITE_STATUS = {Kind.POST: 201, Kind.PATCH: 200, Kind.DELETE: 204}
 READ_STATUSES = frozenset({200, 404})  # 404: the projection has not caught up yet, or the book was deleted
 POLL_S = 0.01
+POLL_BACKOFF = 0.2  # the wait between polls is at least this share of the time since the 201
+PROBE_THREADS = 256  # concurrent probes: 20 POSTs/s x the 10 s lag timeout would need 200
 REPORT_FIRST = 5  # unexpected answers echoed to stderr, to say what went wrong
 
 
@@ -74,6 +79,7 @@ class Soak:
         self.stopping = threading.Event()
         self.writers = ThreadPoolExecutor(args.workers, thread_name_prefix="soak-write")
         self.readers = ThreadPoolExecutor(args.workers, thread_name_prefix="soak-read")
+        self.probers = ThreadPoolExecutor(PROBE_THREADS, thread_name_prefix="soak-probe")
         self.pids = proc_rss.read_pids(pid_dir(stack))
         self.table = Table(list(self.pids))
         self.stop_reason = ""
@@ -120,7 +126,7 @@ class Soak:
                 book = response.json()
                 # Before this write counts as done, so that its window waits for the probe too.
                 self.recorder.begin(window)
-                self.readers.submit(
+                self.probers.submit(
                     self.probe, window, str(book["id"]), response.headers["ETag"], time.monotonic()
                 )
             elif response is not None and response.status_code == 200 and write.book_id:
@@ -158,7 +164,7 @@ class Soak:
                 if now >= deadline:
                     self.recorder.lag(window, self.args.lag_timeout * 1000, timed_out=True)
                     break
-                time.sleep(POLL_S)
+                time.sleep(min(max(POLL_S, POLL_BACKOFF * (now - created)), deadline - now))
             self.mix.ready(book_id, etag)
         finally:
             self.recorder.end(window)
@@ -253,9 +259,9 @@ class Soak:
         except KeyboardInterrupt:
             self.stop("interrupted")
         # After a stop, drop what has not started; what is in flight ends within --request-timeout.
-        for pool in (self.writers, self.readers):
+        for pool in (self.writers, self.readers, self.probers):
             pool.shutdown(wait=False, cancel_futures=True)
-        for pool in (self.writers, self.readers):
+        for pool in (self.writers, self.readers, self.probers):
             pool.shutdown(wait=True)
         self.housekeeping(float("inf"))
         end_sample = self.rss()

@@ -17,7 +17,9 @@ from emulator.invocation import InvocationResult, InvocationStatus
 
 log = logging.getLogger(__name__)
 
-IDLE_POLL_SECONDS = 0.1
+# First wait after an empty page: a write during it waits that long to be projected (lag). AWS polls a
+# shard four times a second; locally the first empty polls come sooner, then back off to the same rate.
+IDLE_POLL_SECONDS = 0.025
 MAX_IDLE_POLL_SECONDS = 0.25
 MAX_RETRY_DELAY_SECONDS = 2.0
 # First wait after Lambda throttles a batch; doubled on each throttle in a row, up to MAX_RETRY_DELAY_SECONDS.
