@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from controlplane import moto_patches
+from controlplane import heap, moto_patches
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("MOTO_PORT", str(args.port))
 
     moto_patches.apply()
+    heap.install()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from controlplane import server

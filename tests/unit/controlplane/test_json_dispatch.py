@@ -107,5 +107,5 @@ def test_the_installed_path_answers_without_the_flask_app() -> None:
     app = _NoFlask(create_backend_app)
     status, _, body = _answer(app, _environ("DynamoDB_20120810.ListTables", {}, "dynamodb"))
     assert status == "200 OK" and "TableNames" in json.loads(body)
-    with pytest.raises(AssertionError, match="Flask asked for AmazonSQS.ListQueues"):
+    with pytest.raises(AssertionError, match=r"Flask asked for AmazonSQS\.ListQueues"):
         _answer(app, _environ("AmazonSQS.ListQueues", {}, "sqs"))
