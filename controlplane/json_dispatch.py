@@ -46,7 +46,7 @@ def current_fingerprints() -> dict[str, str]:
 @functools.cache
 def _dispatch_of(target_prefix: str) -> Callable[..., Any]:
     module, name = HANDLERS[target_prefix]
-    return getattr(importlib.import_module(module), name).dispatch  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), name).dispatch
 
 
 def handler_for(environ: dict[str, Any]) -> Callable[..., Any] | None:
@@ -79,7 +79,7 @@ def serve(
     response = Response(response=content, status=status, headers=headers)
     if CORS_HEADER[0] not in response.headers:
         response.headers[CORS_HEADER[0]] = CORS_HEADER[1]
-    return response(environ, start_response)  # type: ignore[no-any-return]
+    return response(environ, start_response)
 
 
 def _direct(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,7 +87,7 @@ def _direct(original: Callable[..., Any]) -> Callable[..., Any]:
     def __call__(self: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         dispatch = handler_for(environ)
         if dispatch is None:
-            return original(self, environ, start_response)  # type: ignore[no-any-return]
+            return original(self, environ, start_response)
         return serve(dispatch, environ, start_response)
 
     return __call__
