@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -15,6 +16,9 @@ from books.service_layer.projection import project
 
 logger = logging.getLogger("books.projector")
 _deserializer = TypeDeserializer()
+# Records of a batch in flight at once (boto3 clients are thread-safe).
+PROJECTION_THREADS = 8
+_executor: ThreadPoolExecutor | None = None
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
@@ -29,18 +33,16 @@ def project_batch(
     failures: list[dict[str, str]] = []
     applied: list[str] = []
     skipped = 0
-    for record in event.get("Records", []):
-        dynamodb = record.get("dynamodb") or {}
-        try:
-            projected = _project_record(record, read_model)
-            if projected:
-                applied.append(projected)
-            else:
-                skipped += 1
-        except Exception:
+    records = event.get("Records", [])
+    # Versioned upserts commute, so records are projected side by side: one at a time, the read model's
+    # round trips (not the work) capped a shard at about 80 records/s.
+    for record, outcome in zip(records, _pool().map(lambda r: _attempt(r, read_model), records), strict=True):
+        if isinstance(outcome, Exception):
             # One poison record must not hold back the rest: log it, report it, go on.
-            logger.exception(
+            dynamodb = record.get("dynamodb") or {}
+            logger.error(
                 "record failed",
+                exc_info=outcome,
                 extra={
                     "aws_request_id": getattr(context, "aws_request_id", None),
                     "event_id": record.get("eventID"),
@@ -49,6 +51,10 @@ def project_batch(
             failures.append(
                 {"itemIdentifier": str(dynamodb.get("SequenceNumber", record.get("eventID", "")))}
             )
+        elif outcome:
+            applied.append(outcome)
+        else:
+            skipped += 1
     logger.info(
         "batch",
         extra={
@@ -63,6 +69,21 @@ def project_batch(
         },
     )
     return {"batchItemFailures": failures}
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One pool per execution environment, kept across invocations like the boto3 client."""
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(PROJECTION_THREADS, thread_name_prefix="project")
+    return _executor
+
+
+def _attempt(record: dict[str, Any], read_model: AbstractReadModel) -> str | Exception | None:
+    try:
+        return _project_record(record, read_model)
+    except Exception as exc:
+        return exc
 
 
 def _project_record(record: dict[str, Any], read_model: AbstractReadModel) -> str | None:
