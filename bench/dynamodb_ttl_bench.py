@@ -1,4 +1,4 @@
-"""Benchmark the control plane's TTL sweep in process: index build, sweeps of 0, some and all items due.
+"""Benchmark the control plane's TTL in process: index build, sweeps of 0, some and all items due, PutItem.
 
 The table is the event store's shape (pk S / sk N, stream NEW_IMAGE) filled through moto's patched backend,
 so every write takes the same path as a PutItem request, minus HTTP. Each figure is the median of --repeat
@@ -55,6 +55,10 @@ def fresh_table(backend: Any, items: int, expired: int, ttl: bool = True) -> Any
     return backend.get_table(TABLE)
 
 
+def write_item(n: int) -> dict[str, Any]:
+    return {"pk": {"S": f"idem#w{n:06d}"}, "sk": {"N": "0"}, "expires_at": {"N": str(NOW + 86_400)}}
+
+
 def timed(run: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     result = run()
@@ -104,6 +108,14 @@ def main() -> None:
         for _ in range(args.repeat * 20):
             idle.append(timed(lambda: dynamodb_ttl.sweep(lock, NOW))[0])
         print(f"  sweep of every table, nothing due: {statistics.median(idle):8.3f}")
+
+        for ttl in (False, True):
+            table = fresh_table(backend, args.items, expired=0, ttl=ttl)
+            writes = [
+                timed(functools.partial(backend.put_item, TABLE, write_item(n)))[0] for n in range(1000)
+            ]
+            state = "on " if ttl else "off"
+            print(f"  PutItem into the filled table, TTL {state}: p50 {statistics.median(writes):8.3f}")
 
 
 if __name__ == "__main__":
