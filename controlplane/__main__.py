@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from controlplane import heap, moto_patches
+from controlplane import dynamodb_ttl, heap, moto_patches
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,12 +15,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "-p", "--port", type=int, default=int(os.environ.get("MOTO_PORT", 5000)), help="port to bind"
     )
+    parser.add_argument(
+        "--ttl-sweep-seconds",
+        type=float,
+        default=float(os.environ.get("TTL_SWEEP_SECONDS") or dynamodb_ttl.SWEEP_SECONDS),
+        help=f"how often expired TTL items are deleted (default {dynamodb_ttl.SWEEP_SECONDS:g}; 0 = never)",
+    )
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     # moto builds some URLs (SQS queue URLs, presigned S3 URLs) from MOTO_PORT, as moto.server.main sets it.
     os.environ.setdefault("MOTO_PORT", str(args.port))
 
     moto_patches.apply()
     heap.install()
+    if args.ttl_sweep_seconds > 0:
+        moto_patches.start_ttl_sweeper(args.ttl_sweep_seconds)
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from controlplane import server

@@ -17,6 +17,7 @@ from controlplane import (
     dynamodb_streams,
     dynamodb_table_patches,
     dynamodb_transactions,
+    dynamodb_ttl,
     json_dispatch,
     not_implemented,
 )
@@ -85,6 +86,17 @@ REVIEWED_SOURCES = {
     "moto.dynamodbstreams.responses.DynamoDBStreamsHandler.get_records": (
         "eca5821a96bdd10d8ae32ccc432f7c7df424a484f388ab2a8ecb2e8c9a2026ce"
     ),
+    # dynamodb_ttl: put_item returns the Item it stored; update_time_to_live sets table.ttl
+    # {TimeToLiveStatus, AttributeName}, which Table.__init__ starts DISABLED.
+    "moto.dynamodb.models.DynamoDBBackend.put_item": (
+        "f5d9a5042c77b89e5f4c88b5884f7966b9dccd95b8b04090ee9e07afc5eea675"
+    ),
+    "moto.dynamodb.models.DynamoDBBackend.update_time_to_live": (
+        "9da0deb00bb22c5e6d3b2d7fe9d48868e601adcc2a72c5f8a5706257a0e63b8c"
+    ),
+    "moto.dynamodb.models.table.Table.__init__": (
+        "a56181a75aa270051d49daeb6a1f55b3eba543e6f58b4391e46d24a7cf8bbc74"
+    ),
     **{name: digest for module in PATCH_MODULES for name, digest in module.REVIEWED_SOURCES.items()},
 }
 
@@ -108,6 +120,7 @@ def _current_sources() -> dict[str, Callable[..., Any]]:
         **dynamodb_transactions.reviewed_functions(),
         **dynamodb_query.reviewed_functions(),
         **dynamodb_stream_reads.reviewed_functions(),
+        **dynamodb_ttl.reviewed_functions(),
     }
 
 
@@ -159,6 +172,7 @@ def apply() -> None:
     dynamodb_transactions.apply(_write_lock)
     dynamodb_query.apply(_write_lock)
     dynamodb_stream_reads.apply()
+    dynamodb_ttl.apply(_write_lock)  # before the lock wrappers, so indexing happens under the lock
     for name in _WRITE_METHODS:
         setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name)))
     for module in PATCH_MODULES:
@@ -167,3 +181,8 @@ def apply() -> None:
     from controlplane import dispatch_patches  # per-request caches of moto's dispatch, separately reviewed
 
     dispatch_patches.apply()
+
+
+def start_ttl_sweeper(interval: float) -> None:
+    """Delete expired items every `interval` seconds, under the same write lock as every item write."""
+    dynamodb_ttl.start_sweeper(_write_lock, interval)

@@ -38,7 +38,11 @@ def client_for(values: dict[str, str]) -> Any:
     make_client: Any = boto3.client  # boto3's overloads accept only literal service names
     endpoint = values.get("AWS_ENDPOINT_URL") or None
     region = values.get("AWS_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
-    return make_client("dynamodb", endpoint_url=endpoint, region_name=region)
+    if endpoint is None:
+        return make_client("dynamodb", region_name=region)
+    # The local control plane takes any credentials; a shell without AWS ones must still rebuild.
+    credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    return make_client("dynamodb", endpoint_url=endpoint, region_name=region, **credentials)
 
 
 def _progress(line: str) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import boto3
+
+from tests.support.waits import wait_for
 
 ACCOUNT = "123456789012"
 
@@ -101,3 +104,35 @@ def test_a_cancelled_transaction_keeps_stream_iterators_valid_and_leaves_no_reco
     after = streams.get_records(ShardIterator=page["NextShardIterator"])["Records"]
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in after] == ["book#3"]
     assert "Item" not in ddb.get_item(TableName="cp-patch-tx", Key={"pk": {"S": "book#2"}})
+
+
+def test_the_server_sweeps_expired_items_and_marks_their_remove_records(moto_endpoint: str) -> None:
+    ddb, streams = _client("dynamodb", moto_endpoint), _client("dynamodbstreams", moto_endpoint)
+    table = _stream_table(ddb, "cp-patch-ttl")
+    ddb.update_time_to_live(
+        TableName="cp-patch-ttl", TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
+    past, future = str(int(time.time()) - 60), str(int(time.time()) + 3600)
+    ddb.put_item(TableName="cp-patch-ttl", Item={"pk": {"S": "idem#old"}, "expires_at": {"N": past}})
+    ddb.put_item(TableName="cp-patch-ttl", Item={"pk": {"S": "idem#new"}, "expires_at": {"N": future}})
+
+    # The server's sweeper thread runs every TTL_SWEEP_SECONDS (5 s by default).
+    wait_for(
+        lambda: ddb.scan(TableName="cp-patch-ttl", ConsistentRead=True)["Count"] == 1,
+        timeout=30,
+        interval=0.25,
+        what="the TTL sweep",
+    )
+
+    shard = streams.describe_stream(StreamArn=table["LatestStreamArn"])["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=table["LatestStreamArn"], ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records] == [
+        ("INSERT", "idem#old"),
+        ("INSERT", "idem#new"),
+        ("REMOVE", "idem#old"),
+    ]
+    assert records[2]["userIdentity"] == {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+    assert "userIdentity" not in records[0]

@@ -102,6 +102,70 @@ def test_non_book_items_and_removes_are_skipped() -> None:
     assert read_model.items == {}
 
 
+SERVICE = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}  # a TTL deletion (Lambda's spelling)
+
+
+def remove(pk: str, sk: int = 0, old_image: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """A REMOVE record as the stream carries it: keys, and OldImage only when the view type has it."""
+    sample = copy.deepcopy(load_event("books_dynamodb_stream_insert")["Records"][0])
+    sample["eventName"] = "REMOVE"
+    sample["dynamodb"]["Keys"] = {"pk": {"S": pk}, "sk": {"N": str(sk)}}
+    del sample["dynamodb"]["NewImage"]
+    if old_image is not None:
+        sample["dynamodb"]["OldImage"] = old_image
+    sample["dynamodb"]["SequenceNumber"] = f"{next(_sequence):024d}"
+    return {**sample, **extra}
+
+
+def _idempotency_image(book: Book) -> dict[str, Any]:
+    item = {
+        "pk": "idem#local-writer\nk1",
+        "sk": 0,
+        "fingerprint": "f" * 64,
+        "book": book.to_dict(),
+        "expires_at": 1,
+    }
+    return {k: _serializer.serialize(v) for k, v in item.items()}
+
+
+@pytest.mark.parametrize(
+    "removed",
+    [
+        pytest.param(
+            remove("idem#local-writer\nk1", userIdentity=SERVICE), id="ttl-expiry-of-an-idempotency-record"
+        ),
+        pytest.param(
+            remove(
+                "idem#local-writer\nk1",
+                old_image=_idempotency_image(version(1, "Stale")),
+                userIdentity=SERVICE,
+            ),
+            id="ttl-expiry-with-an-old-image-holding-a-stale-book",
+        ),
+        pytest.param(remove("isbn#9780441478125"), id="a-released-isbn-claim"),
+        pytest.param(remove(f"book#{BOOK_ID}", 2, userIdentity=SERVICE), id="a-ttl-remove-of-a-book-event"),
+        pytest.param(remove(f"book#{BOOK_ID}", 2), id="a-deleted-book-event"),
+    ],
+)
+def test_a_remove_record_never_changes_the_read_model(
+    removed: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    read_model = FakeReadModel()
+    run(
+        read_model,
+        record(BookAdded(version(1), "u")),
+        record(BookPatched(version(2, "Second"), "u", ("title",))),
+    )
+    before = copy.deepcopy(read_model.items)
+
+    with caplog.at_level(logging.INFO, logger="books.projector"):
+        failures = run(read_model, removed)
+
+    assert failures == []
+    assert read_model.items == before
+    assert (vars(caplog.records[-1])["skipped"], vars(caplog.records[-1])["applied"]) == (1, 0)
+
+
 def test_a_poison_record_is_reported_and_does_not_block_the_rest(caplog: pytest.LogCaptureFixture) -> None:
     read_model = FakeReadModel()
     poison = record(BookAdded(version(1), "u"))

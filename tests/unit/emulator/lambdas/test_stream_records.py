@@ -59,6 +59,20 @@ def test_records_map_to_the_lambda_dynamodb_event_shape() -> None:
     assert insert["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
 
 
+def test_a_ttl_deletion_keeps_its_service_identity_in_lambdas_spelling() -> None:
+    # GetRecords spells the members PrincipalId and Type; the Lambda event, principalId and type.
+    expired = {
+        **_record("REMOVE", "103", new=False),
+        "userIdentity": {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"},
+    }
+    by_caller = _record("REMOVE", "104", new=False)
+
+    ttl, deleted = build_event([expired, by_caller], STREAM, "us-east-1")["Records"]
+
+    assert ttl["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    assert "userIdentity" not in deleted
+
+
 def test_failure_record_describes_the_discarded_batch() -> None:
     records = [_record("INSERT", "100"), _record("INSERT", "105")]
     doc = invocation_record(
