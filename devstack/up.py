@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -69,11 +70,17 @@ def start_services(config: StackConfig) -> None:
             current.note = f"started on :{next(iter(needed.values()))} (pid {pid})"
 
 
-def apply_terraform(config: StackConfig, jwt_issuer: str) -> dict[str, object]:
+def init_terraform(config: StackConfig) -> None:
     terraform = terraform_for(config)
     with step("terraform init"):
         local_config.prepare(terraform.config_dir)
         terraform.init()
+
+
+def apply_terraform(config: StackConfig, jwt_issuer: str, initialised: bool = False) -> dict[str, object]:
+    if not initialised:
+        init_terraform(config)
+    terraform = terraform_for(config)
     with step("terraform apply") as current:
         write_var_file(config, jwt_issuer)
         output = terraform.apply(config.terraform_dir / "local.tfvars.json")
@@ -136,14 +143,18 @@ def up(config: StackConfig | None = None) -> int:
         sys.stderr.write(f"local-up: {exc}\n")
         return 2
     try:
-        if config.mode == "docker":
-            from devstack.docker_mode import start_compose
+        # terraform init needs neither the control plane nor the services, so it runs while they start.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            initialised = pool.submit(init_terraform, config)
+            if config.mode == "docker":
+                from devstack.docker_mode import start_compose
 
-            start_compose(config)
-        else:
-            start_services(config)
+                start_compose(config)
+            else:
+                start_services(config)
+            initialised.result()
         stale_state.discard_if_lost(config)  # moto restarted behind our back: its data is gone
-        outputs = apply_terraform(config, jwt_issuer)
+        outputs = apply_terraform(config, jwt_issuer, initialised=True)
         wait_until_served(config, str(outputs["api_id"]))
     except (ports.PortInUseError, processes.StartError, TerraformError, OSError, KeyError, ValueError) as exc:
         sys.stderr.write(f"local-up failed: {exc}\n")
