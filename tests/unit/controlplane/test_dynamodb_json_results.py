@@ -164,7 +164,7 @@ def test_the_plain_answer_is_the_serializers(
     assert json.loads(body) == json.loads(want_body)
 
 
-def test_an_error_still_goes_through_the_serializer(aws: Aws, both: list[tuple[str, Any, Any]]) -> None:
+def test_an_error_answer_never_reaches_the_plain_path(aws: Aws, both: list[tuple[str, Any, Any]]) -> None:
     with pytest.raises(aws.ddb.exceptions.ConditionalCheckFailedException):
         aws.ddb.put_item(TableName=TABLE, Item=ITEM, ConditionExpression="attribute_not_exists(pk)")
     assert both == []  # moto answers DynamoDB's errors before any result is serialized: they are untouched
