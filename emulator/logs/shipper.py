@@ -81,11 +81,13 @@ class CloudWatchLogShipper:
             if first is None:
                 return
             batch = [first]
-            deadline = time.monotonic() + self._flush_interval
+            # Sleep through the interval, then drain: a get() with a timeout per event woke this thread once
+            # per log line, and each wake-up takes the GIL from the gateway's event loop.
+            time.sleep(self._flush_interval)
             stop = False
             while len(batch) < MAX_BATCH_EVENTS:
                 try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is None:
