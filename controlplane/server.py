@@ -14,6 +14,7 @@ spelling). Our stack sends no such headers; S3 would report that metadata key as
 from __future__ import annotations
 
 import signal
+import socket
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -22,6 +23,14 @@ from cheroot import wsgi
 
 # Threads that run the app; a kept-alive idle connection waits in cheroot's selector, not on a thread.
 THREADS = 16
+# cheroot's defaults are a listen backlog of 5 and at most 10 idle kept-alive connections. The stack's clients
+# (every warm function environment, the projector's threads, the emulator's pollers and log shipper) hold
+# more than 10, so cheroot answered `Connection: close`, the clients reconnected in bursts, the backlog of 5
+# overflowed, and each dropped SYN cost the caller a 1 s (then 3 s) TCP retransmit: under a 40 writes/s soak
+# the kernel counted 7,526 dropped SYNs in a minute, and writes, reads and the projector's puts waited
+# seconds. Every client is local and bounded by the function environments, so neither limit is needed.
+LISTEN_BACKLOG = socket.SOMAXCONN
+KEEP_ALIVE_LIMIT = None  # cheroot: None keeps every idle connection open (until its 10 s idle timeout)
 
 WSGIApp = Callable[..., Any]
 
@@ -30,9 +39,18 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)  # cheroot's start() stops cleanly on it
 
 
+def make_server(app: WSGIApp, host: str, port: int) -> wsgi.Server:
+    """cheroot's server for `app`, with limits sized for the stack's many kept-alive clients."""
+    server = wsgi.Server(
+        (host, port), app, numthreads=THREADS, server_name="controlplane", request_queue_size=LISTEN_BACKLOG
+    )
+    server.keep_alive_conn_limit = KEEP_ALIVE_LIMIT
+    return server
+
+
 def serve(app: WSGIApp, host: str, port: int) -> None:
     """Serve `app` until SIGINT or SIGTERM (wrap `app` in middleware before passing it here)."""
-    server = wsgi.Server((host, port), app, numthreads=THREADS, server_name="controlplane")
+    server = make_server(app, host, port)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.start()

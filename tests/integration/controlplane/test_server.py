@@ -60,3 +60,17 @@ def test_every_connection_sees_the_same_state(moto_endpoint: str, connections: i
         scanned = _dynamodb(conn, "Scan", {"TableName": name})
         assert sorted(item["pk"]["S"] for item in scanned["Items"]) == [f"k{i}" for i in range(connections)]
         conn.close()
+
+
+def test_more_clients_than_cheroots_default_all_stay_kept_alive(moto_endpoint: str) -> None:
+    """cheroot closed every kept-alive connection past its 10th, and the reconnects overflowed its backlog."""
+    opened = [_connection(moto_endpoint) for _ in range(40)]
+    for conn in opened:
+        _dynamodb(conn, "ListTables", {})
+    sockets = [conn.sock for conn in opened]
+    assert None not in sockets  # http.client drops its socket when the answer says `Connection: close`
+    for conn in opened:
+        _dynamodb(conn, "ListTables", {})
+    assert [conn.sock for conn in opened] == sockets  # none was closed by the server after its first answer
+    for conn in opened:
+        conn.close()
