@@ -44,7 +44,7 @@ def make_server(app: WSGIApp, host: str, port: int) -> wsgi.Server:
     server = wsgi.Server(
         (host, port), app, numthreads=THREADS, server_name="controlplane", request_queue_size=LISTEN_BACKLOG
     )
-    server.keep_alive_conn_limit = KEEP_ALIVE_LIMIT
+    server.keep_alive_conn_limit = KEEP_ALIVE_LIMIT  # type: ignore[assignment]  # its stub says int; its docs, None
     return server
 
 
