@@ -76,6 +76,7 @@ class Emulator:
         self.pool = EnvironmentPool(
             lambda config: ExecutionEnvironment(config, make_executor(), self.log_sink),
             settings.max_concurrency,
+            max_starting=settings.max_starting,
         )
         self.invoker = LambdaInvoker(self.registry, self.pool)
         self.event_sources = EventSourceManager(

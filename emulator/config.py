@@ -30,6 +30,8 @@ class Settings:
     function_python: str = ""
     # Warm environments per function, at most.
     max_concurrency: int = 10
+    # Cold starts of one function in flight at once; a caller past it waits for the first free environment.
+    max_starting: int = os.cpu_count() or 2
     # Seconds between control-plane refreshes (new terraform applies are picked up within this).
     refresh_seconds: float = 2.0
     # Seconds a log batch collects events before one PutLogEvents per stream (Lambda delivers logs
@@ -60,6 +62,7 @@ class Settings:
             code_map=_env("EMULATOR_CODE_MAP", cls.code_map),
             function_python=_env("EMULATOR_FUNCTION_PYTHON", cls.function_python),
             max_concurrency=int(_env("EMULATOR_MAX_CONCURRENCY", str(cls.max_concurrency))),
+            max_starting=int(_env("EMULATOR_MAX_STARTING", str(cls.max_starting))),
             refresh_seconds=float(_env("EMULATOR_REFRESH_SECONDS", str(cls.refresh_seconds))),
             log_flush_seconds=float(_env("EMULATOR_LOG_FLUSH_SECONDS", str(cls.log_flush_seconds))),
             runtime_api_host=_env("EMULATOR_RUNTIME_API_HOST", cls.runtime_api_host),

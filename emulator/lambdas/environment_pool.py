@@ -5,6 +5,11 @@ once, as Lambda answers it (TooManyRequestsException, ReservedFunctionConcurrent
 0 throttles every call. Unreserved functions share the emulator's `max_concurrency` per function, where a
 caller waits up to `throttle_wait_seconds` for an environment to free up (an emulator choice that smooths a
 small machine) before it is throttled with ConcurrentInvocationLimitExceeded.
+
+`max_starting` caps the cold starts of one function in flight at once (an emulator choice; Lambda has no such
+cap): past it, a caller waits for the first environment that frees up, a start finishing or a busy one
+released. Ten Python runtimes initialising at once on two cores each take ten times as long, and every
+request that arrives meanwhile would start yet another (measured: 16 starts within 0.6 s, then throttles).
 """
 
 from __future__ import annotations
@@ -49,11 +54,16 @@ class EnvironmentPool:
     """Hands out warm environments (most recently used first) or new ones; retires stale ones."""
 
     def __init__(
-        self, factory: EnvironmentFactory, max_concurrency: int, throttle_wait_seconds: float = 3.0
+        self,
+        factory: EnvironmentFactory,
+        max_concurrency: int,
+        throttle_wait_seconds: float = 3.0,
+        max_starting: int | None = None,
     ) -> None:
         self._factory = factory
         self._max = max(1, max_concurrency)
         self._throttle_wait = throttle_wait_seconds
+        self._max_starting = None if max_starting is None else max(1, max_starting)
         self._functions: dict[str, _FunctionEnvironments] = {}
         self._stopping: set[asyncio.Task[None]] = set()
         # Longest a caller waits for a reload's environment (Lambda's init limit): then it starts its own.
@@ -78,7 +88,10 @@ class EnvironmentPool:
         reserved = config.reserved_concurrency
         limit = self._max if reserved is None else max(0, reserved)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self._throttle_wait if reserved is None else 0.0)
+        throttle_wait = self._throttle_wait if reserved is None else 0.0
+        deadline: float | None = (
+            None  # from the first time the limit is met: a start-slot wait is not counted
+        )
         warm_deadline = loop.time() + self.warm_wait_seconds
         async with entry.freed:
             while True:
@@ -91,7 +104,11 @@ class EnvironmentPool:
                         if env.status is EnvironmentStatus.READY and env.config.revision == config.revision:
                             return env, False
                         self._discard(entry, env)
-                    if entry.warming and not warming and loop.time() < warm_deadline:
+                    if (
+                        not warming
+                        and (entry.warming or self._starts_capped(entry))
+                        and loop.time() < warm_deadline
+                    ):
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(entry.freed.wait(), warm_deadline - loop.time())
                         continue
@@ -100,11 +117,26 @@ class EnvironmentPool:
                     if warming:
                         entry.warming.add(env)
                     return env, True
+                if deadline is None:
+                    deadline = loop.time() + throttle_wait
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     raise Throttled(config.name, ACCOUNT_LIMIT if reserved is None else RESERVED_LIMIT)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(entry.freed.wait(), remaining)
+
+    def _starts_capped(self, entry: _FunctionEnvironments) -> bool:
+        if self._max_starting is None:
+            return False
+        starting = sum(1 for env in entry.members if env.status is EnvironmentStatus.STARTING)
+        return starting >= self._max_starting
+
+    async def started(self, env: ExecutionEnvironment) -> None:
+        """A cold start finished (ready or failed): a caller waiting for a start slot may take it."""
+        entry = self._functions.get(env.config.name)
+        if entry is not None:
+            async with entry.freed:
+                entry.freed.notify()
 
     async def release(self, env: ExecutionEnvironment) -> None:
         """Return an environment after use: kept warm when healthy and current, else stopped."""

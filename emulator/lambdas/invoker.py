@@ -75,6 +75,7 @@ class LambdaInvoker:
         try:
             if cold:
                 failure = await env.start()
+                await self.pool.started(env)
                 if failure is not None:
                     return dataclasses.replace(failure, request_id=request_id)
             return await env.invoke(request_id, payload)
@@ -90,7 +91,11 @@ class LambdaInvoker:
         except Throttled:
             return retired, None
         try:
-            return retired, (await env.start() if cold else None)
+            if not cold:
+                return retired, None
+            failure = await env.start()
+            await self.pool.started(env)
+            return retired, failure
         finally:
             await self.pool.release(env)
 

@@ -146,3 +146,70 @@ def test_concurrent_callers_each_get_an_environment_up_to_the_limit(
         await pool.shutdown()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("max_starting", "first_does", "second_gets"),
+    [
+        (None, "nothing", "its own cold start at once"),  # Lambda's behaviour: no cap
+        (2, "nothing", "its own cold start at once"),  # under the cap
+        (1, "start", "its own cold start once the first start finished"),
+        (1, "release", "the first environment, warm"),
+    ],
+)
+def test_a_caller_past_the_cold_start_cap_waits_for_the_first_free_environment(
+    sink: FakeLogSink, max_starting: int | None, first_does: str, second_gets: str
+) -> None:
+    async def scenario() -> None:
+        pool = EnvironmentPool(
+            lambda config: ExecutionEnvironment(config, FakeExecutor(lambda e: e), sink),
+            5,
+            0.05,
+            max_starting=max_starting,
+        )
+        config = make_config()
+        first, _ = await pool.acquire(config)
+        second = asyncio.ensure_future(pool.acquire(config))
+        await asyncio.sleep(0.05)
+        if first_does == "nothing":
+            assert second.done(), second_gets
+        else:
+            assert not second.done(), "a second start began while the first was in flight"
+            assert await first.start() is None
+            if first_does == "start":
+                await pool.started(first)
+            else:
+                await pool.release(first)
+        got, cold = await asyncio.wait_for(second, 1)
+        assert (got is first, cold) == ((False, True) if "cold" in second_gets else (True, False)), (
+            second_gets
+        )
+        await pool.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_time_spent_waiting_for_a_start_slot_does_not_count_towards_the_throttle(sink: FakeLogSink) -> None:
+    async def scenario() -> None:
+        pool = EnvironmentPool(
+            lambda config: ExecutionEnvironment(config, FakeExecutor(lambda e: e), sink),
+            2,
+            0.2,
+            max_starting=1,
+        )
+        config = make_config()
+        first, _ = await pool.acquire(config)
+        waiting = asyncio.ensure_future(pool.acquire(config))  # past the start cap: waits
+        await asyncio.sleep(0.3)  # longer than the throttle wait
+        assert await first.start() is None
+        await pool.started(first)
+        other, cold = await pool.acquire(config)  # takes the slot first: the limit (2) is now met
+        assert cold and other is not first
+        await asyncio.sleep(0.1)
+        assert not waiting.done(), "throttled at once, although it had not yet waited at the limit"
+        await pool.release(first)
+        got, cold = await asyncio.wait_for(waiting, 1)
+        assert got is first and not cold
+        await pool.shutdown()
+
+    asyncio.run(scenario())
