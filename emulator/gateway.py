@@ -80,7 +80,9 @@ class Gateway:
             response = web.Response(
                 status=err.status, body=err.body(), content_type="application/json", headers=err.headers
             )
-            log.debug("request %s -> %d: %s", ctx["request_id"], err.status, err.detail)
+            # A 5xx is the emulator's or the function's fault, never the client's: say why where a user looks.
+            level = logging.WARNING if err.status >= 500 else logging.DEBUG
+            log.log(level, "request %s -> %d: %s", ctx["request_id"], err.status, err.detail)
         except Exception:  # a bug in a step must still look like API Gateway, never a stack trace
             log.exception("request %s failed inside the gateway", ctx["request_id"])
             internal = GatewayError("emulator error")
