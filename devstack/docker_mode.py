@@ -25,6 +25,7 @@ def _env(config: StackConfig) -> dict[str, str]:
         "EMULATOR_LAMBDA_PORT": str(config.emulator_lambda_port),
         "MOCK_IDP_PORT": str(config.idp_port),
         "COMPOSE_PROJECT": COMPOSE_PROJECT,
+        "BOOKS_CODE_DIR": str(REPO_ROOT / "services"),
     }
 
 

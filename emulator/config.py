@@ -37,6 +37,8 @@ class Settings:
     # Seconds a log batch collects events before one PutLogEvents per stream (Lambda delivers logs
     # asynchronously, seconds after the line; at 0.1 s the shipper was a sixth of a loaded emulator's CPU).
     log_flush_seconds: float = 1.0
+    # Container executor: mount the code-mapped build context's packages over the image's (live reload).
+    mount_code: bool = False
     # Address the container executor gives functions for the Runtime API (host as seen from a container).
     runtime_api_host: str = "127.0.0.1"
     # Docker network for function containers ("" = default).
@@ -65,6 +67,7 @@ class Settings:
             max_starting=int(_env("EMULATOR_MAX_STARTING", str(cls.max_starting))),
             refresh_seconds=float(_env("EMULATOR_REFRESH_SECONDS", str(cls.refresh_seconds))),
             log_flush_seconds=float(_env("EMULATOR_LOG_FLUSH_SECONDS", str(cls.log_flush_seconds))),
+            mount_code=_env("EMULATOR_MOUNT_CODE", "0").lower() in ("1", "true", "yes"),
             runtime_api_host=_env("EMULATOR_RUNTIME_API_HOST", cls.runtime_api_host),
             docker_network=_env("EMULATOR_DOCKER_NETWORK", cls.docker_network),
             function_endpoint_url=_env("EMULATOR_FUNCTION_ENDPOINT_URL", cls.function_endpoint_url),

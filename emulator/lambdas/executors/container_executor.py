@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from emulator.config import Settings
+from emulator.lambdas.code_map import resolve_code_dir
 from emulator.lambdas.executors.base import OutputHandler
 from emulator.lambdas.executors.subprocess_executor import SubprocessExecutor
 from emulator.lambdas.function_registry import FunctionConfig
@@ -23,6 +24,17 @@ _IMAGE_OWNED = ("PATH", "PYTHONPATH", "AWS_EXECUTION_ENV", "LAMBDA_TASK_ROOT")
 LAMBDA_USER = "993:990"
 # Every function container carries this label, so a stack teardown can find leftovers after a hard kill.
 CONTAINER_LABEL = "books-cqrs.emulator.function"
+
+
+def code_mounts(code_dir: Path, task_root: str = "/var/task") -> list[str]:
+    """`docker run -v` arguments that lay each Python package of a build context over the image's copy.
+
+    Live reload in Docker mode (EMULATOR_MOUNT_CODE=1): the product Dockerfiles COPY each package of the
+    context (services/books) into the task root, so mounting those same directories read-only serves the
+    files on disk, while the image keeps its interpreter and the dependencies it installed there.
+    """
+    packages = sorted(path for path in code_dir.iterdir() if (path / "__init__.py").is_file())
+    return [arg for pkg in packages for arg in ("-v", f"{pkg}:{task_root}/{pkg.name}:ro")]
 
 
 async def _docker(*args: str) -> int:
@@ -86,6 +98,10 @@ class ContainerExecutor(SubprocessExecutor):
             args += ["--add-host", "host.docker.internal:host-gateway"]
         for key, value in env.items():
             args += ["-e", f"{key}={value}"]
+        if self._settings.mount_code:
+            args += code_mounts(
+                resolve_code_dir(config.image_uri, self._settings.code_map_entries(), self._base_dir)
+            )
         args += [image, config.handler]
         self._proc = await asyncio.create_subprocess_exec(
             *args,

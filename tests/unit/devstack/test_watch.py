@@ -203,3 +203,47 @@ def test_the_bytecode_of_a_changed_module_is_dropped_so_a_same_size_edit_is_not_
     assert cached.exists()
     watch.drop_bytecode(["services/books/m.py", "services/requirements.txt", "services/books/gone.py"])
     assert not cached.exists()
+
+
+@pytest.mark.parametrize(
+    ("mode", "healthy", "brings_up", "mounts_code"),
+    [
+        ("embedded", True, False, None),  # a live embedded stack is reused as it is
+        ("embedded", False, True, "0"),
+        ("docker", True, True, "1"),  # compose re-creates the emulator with the code mounted
+    ],
+)
+def test_watch_brings_the_stack_up_as_its_mode_needs(
+    monkeypatch: pytest.MonkeyPatch, mode: str, healthy: bool, brings_up: bool, mounts_code: str | None
+) -> None:
+    import os
+
+    import watchfiles
+
+    from devstack import stack_env, up
+
+    ups: list[str | None] = []
+    monkeypatch.setenv("EMULATOR_MOUNT_CODE", "0")  # recorded, so watch's own setting is undone after
+    monkeypatch.setattr(stack_env, "load", lambda path, environ: {"API_URL": "http://api"})
+    monkeypatch.setattr(stack_env, "read", lambda path: {"API_URL": "http://api"})
+    monkeypatch.setattr(stack_env, "answers_health", lambda values: healthy)
+
+    def fake_up(config: StackConfig) -> int:
+        ups.append(os.environ.get("EMULATOR_MOUNT_CODE"))
+        return 0
+
+    monkeypatch.setattr(up, "up", fake_up)
+    monkeypatch.setattr(watch, "stack_actions", lambda config, values: None)
+    monkeypatch.setattr(watchfiles, "watch", lambda *paths, **options: iter(()))
+    lines: list[str] = []
+    assert watch.watch(StackConfig(mode=mode), lines.append) == 0
+    assert ups == ([mounts_code] if brings_up else [])
+    assert lines[-1].startswith("[local-watch] stopped watching")
+
+
+def test_watch_refuses_a_mode_it_cannot_reload_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert watch.watch(StackConfig(mode="kubernetes"), lambda line: None) == 2
+    assert (
+        capsys.readouterr().err
+        == "local-watch: MODE=kubernetes cannot be live-reloaded (embedded or docker)\n"
+    )
