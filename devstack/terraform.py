@@ -37,6 +37,15 @@ def local_endpoint_env(endpoint_url: str, region: str = "us-east-1") -> dict[str
     }
 
 
+# Where offline machines keep a provider mirror; the Makefile looks there too (TF_PLUGIN_DIR ?= ...).
+DEFAULT_PLUGIN_DIR = Path("/opt/tf-plugins")
+
+
+def plugin_dir_from_env(environ: Mapping[str, str] = os.environ) -> str | None:
+    """TF_PLUGIN_DIR, else the default mirror when this machine has one, so pytest alone finds it as make does."""
+    return environ.get("TF_PLUGIN_DIR") or (str(DEFAULT_PLUGIN_DIR) if DEFAULT_PLUGIN_DIR.is_dir() else None)
+
+
 @dataclass
 class Terraform:
     """One root configuration (`config_dir`) with its own data dir and state file (None: the backend's)."""
@@ -45,7 +54,7 @@ class Terraform:
     state_path: Path | None
     data_dir: Path
     env: Mapping[str, str] = field(default_factory=dict)
-    plugin_dir: str | None = field(default_factory=lambda: os.environ.get("TF_PLUGIN_DIR") or None)
+    plugin_dir: str | None = field(default_factory=plugin_dir_from_env)
     # A wrapper with terraform's CLI, e.g. ("tflocal",), which reads the *.tf files of its working dir.
     command: Sequence[str] = ("terraform",)
     cwd: Path | None = None

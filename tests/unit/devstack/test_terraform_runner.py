@@ -1,4 +1,4 @@
-"""devstack.terraform's runner: a command that outlives its timeout is stopped with a one-line reason."""
+"""devstack.terraform's runner: a command past its timeout stops with a one-line reason; the mirror is found as make finds it."""
 
 from __future__ import annotations
 
@@ -33,3 +33,21 @@ def test_a_command_past_its_timeout_or_failing_raises_with_its_last_lines(
 ) -> None:
     with pytest.raises(TerraformError, match=message):
         getattr(runner(tmp_path, command), call)(timeout=1)
+
+
+@pytest.mark.parametrize(
+    ("environ", "mirror_exists", "expected"),
+    [
+        ({"TF_PLUGIN_DIR": "/mirror"}, True, "/mirror"),  # the variable wins
+        ({}, True, "/opt/tf-plugins"),  # found by itself, as the Makefile finds it
+        ({"TF_PLUGIN_DIR": ""}, False, None),  # the Makefile exports "" when there is none: the registry
+        ({}, False, None),
+    ],
+)
+def test_the_provider_mirror_is_found_without_make(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], mirror_exists: bool, expected: str | None
+) -> None:
+    from devstack import terraform
+
+    monkeypatch.setattr(terraform.Path, "is_dir", lambda self: mirror_exists)
+    assert terraform.plugin_dir_from_env(environ) == expected
