@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from controlplane import dynamodb_ttl, heap, moto_patches
+from controlplane import dynamodb_ttl, heap, iam_gate, moto_patches
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -21,7 +21,16 @@ def main(argv: list[str] | None = None) -> None:
         default=float(os.environ.get("TTL_SWEEP_SECONDS") or dynamodb_ttl.SWEEP_SECONDS),
         help=f"how often expired TTL items are deleted (default {dynamodb_ttl.SWEEP_SECONDS:g}; 0 = never)",
     )
+    parser.add_argument(
+        "--iam-mode",
+        choices=iam_gate.MODES,
+        default=os.environ.get("IAM_MODE") or "off",
+        help="authorize calls signed by execution-role sessions: enforce, log or off (default: IAM_MODE, else off)",
+    )
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    args.iam_mode = args.iam_mode.strip().lower()
+    if args.iam_mode not in iam_gate.MODES:  # argparse checks choices on the command line, not defaults
+        parser.error(f"IAM_MODE must be one of {', '.join(iam_gate.MODES)}, not {args.iam_mode!r}")
     # moto builds some URLs (SQS queue URLs, presigned S3 URLs) from MOTO_PORT, as moto.server.main sets it.
     os.environ.setdefault("MOTO_PORT", str(args.port))
 
@@ -33,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from controlplane import server
 
-    app = DomainDispatcherApplication(create_backend_app)
+    app = iam_gate.wrap(DomainDispatcherApplication(create_backend_app), args.iam_mode)
     server.serve(app, args.host, args.port)
 
 

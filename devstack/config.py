@@ -14,6 +14,16 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
+IAM_MODES = ("enforce", "log", "off")
+
+
+def _iam_mode(value: str) -> str:
+    mode = value.strip().lower()
+    if mode not in IAM_MODES:
+        raise SystemExit(f"IAM_MODE must be one of {', '.join(IAM_MODES)}, not {value!r}")
+    return mode
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """Ports, names and paths of one local stack."""
@@ -33,6 +43,8 @@ class StackConfig:
     mode: str = "embedded"
     # Bound of each local terraform command, in seconds (a fresh apply takes about a minute).
     terraform_timeout: float = 300.0
+    # IAM_MODE: enforce (functions' calls are authorized against their execution role), log, or off.
+    iam_mode: str = "enforce"
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -51,6 +63,7 @@ class StackConfig:
             state_dir=state_dir if state_dir.is_absolute() else REPO_ROOT / state_dir,
             mode=_env("MODE", cls.mode),
             terraform_timeout=float(_env("TERRAFORM_TIMEOUT", str(cls.terraform_timeout))),
+            iam_mode=_iam_mode(_env("IAM_MODE", cls.iam_mode)),
         )
 
     def with_ports(self, moto: int, emulator: int, emulator_lambda: int, idp: int) -> StackConfig:

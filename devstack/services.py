@@ -26,6 +26,7 @@ def service_definitions(config: StackConfig) -> list[Service]:
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         env.pop(name, None)
     env["AWS_ACCESS_KEY_ID"] = env["AWS_SECRET_ACCESS_KEY"] = "test"
+    env["IAM_MODE"] = config.iam_mode  # read by the control plane's IAM gate and by the emulator
     emulator_env = {
         **env,
         "EMULATOR_CONTROL_PLANE_URL": config.endpoint_url,

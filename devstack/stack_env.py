@@ -51,6 +51,7 @@ def stack_values(
             outputs.get("access_log_group_name") or f"/aws/apigateway/{config.environment}-books-api"
         ),
         "LOG_DIR": str(config.log_dir),
+        "IAM_MODE": config.iam_mode,
     }
 
 

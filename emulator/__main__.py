@@ -42,7 +42,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+    except ValueError as exc:  # a setting that cannot be used, e.g. IAM_MODE=strict: one line, no trace
+        sys.stderr.write(f"emulator: {exc}\n")
+        return 2
     if args.command == "serve":
         logging.basicConfig(
             level=args.log_level.upper(),

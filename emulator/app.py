@@ -20,10 +20,10 @@ log = logging.getLogger(__name__)
 READY_KEY: web.AppKey[dict[str, Any]] = web.AppKey("ready", dict)
 
 
-def _client(settings: Settings, service: str) -> Any:
+def _client(settings: Settings, service: str, access_key: str = "test") -> Any:
     from emulator.aws_clients import client  # boto3 is slow to import: keep it off the startup path
 
-    return client(settings, service)
+    return client(settings, service, access_key)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -73,8 +73,13 @@ class Emulator:
             return fetch_holder["fetch"](name)
 
         self.registry = FunctionRegistry(fetch, settings.refresh_seconds)
+        credentials = None
+        if settings.iam_mode != "off":
+            from emulator.lambdas.role_credentials import LAMBDA_SERVICE_ACCESS_KEY, RoleCredentials
+
+            credentials = RoleCredentials(lambda: _client(settings, "sts", LAMBDA_SERVICE_ACCESS_KEY))
         self.pool = EnvironmentPool(
-            lambda config: ExecutionEnvironment(config, make_executor(), self.log_sink),
+            lambda config: ExecutionEnvironment(config, make_executor(), self.log_sink, credentials),
             settings.max_concurrency,
             max_starting=settings.max_starting,
         )
@@ -122,6 +127,7 @@ class Emulator:
             "gateway": f"http://{self.settings.host}:{self.settings.port}",
             "lambda": f"http://{self.settings.host}:{self.settings.lambda_port}",
             "executor": self.settings.executor,
+            "iam_mode": self.settings.iam_mode,
         }
         self._state["ready"] = True
         log.info(

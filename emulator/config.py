@@ -10,6 +10,16 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+IAM_MODES = ("enforce", "log", "off")
+
+
+def _iam_mode(value: str) -> str:
+    mode = value.strip().lower() or "off"
+    if mode not in IAM_MODES:
+        raise ValueError(f"IAM_MODE must be one of {', '.join(IAM_MODES)}, not {value!r}")
+    return mode
+
+
 @dataclass(frozen=True)
 class Settings:
     """Emulator configuration; `Settings.from_env()` is the only place the environment is read."""
@@ -43,7 +53,11 @@ class Settings:
     runtime_api_host: str = "127.0.0.1"
     # Docker network for function containers ("" = default).
     docker_network: str = ""
-    # Credentials handed to functions (they point at the local control plane, never at AWS).
+    # IAM_MODE (enforce, log, off): whether functions run as their execution role. Under enforce and log each
+    # environment gets an STS session of its role (the control plane authorizes its calls); under off, and
+    # for every call the emulator itself makes, the static credentials below.
+    iam_mode: str = "off"
+    # Credentials handed to functions under IAM_MODE=off (they point at the local control plane, never AWS).
     function_access_key_id: str = "test"
     function_secret_access_key: str = "test"
     # Control-plane endpoint as seen from inside function environments ("" = control_plane_url).
@@ -71,6 +85,7 @@ class Settings:
             runtime_api_host=_env("EMULATOR_RUNTIME_API_HOST", cls.runtime_api_host),
             docker_network=_env("EMULATOR_DOCKER_NETWORK", cls.docker_network),
             function_endpoint_url=_env("EMULATOR_FUNCTION_ENDPOINT_URL", cls.function_endpoint_url),
+            iam_mode=_iam_mode(_env("IAM_MODE", cls.iam_mode)),
         )
 
     def code_map_entries(self) -> list[tuple[str, str]]:

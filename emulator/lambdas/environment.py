@@ -10,6 +10,7 @@ import logging
 import math
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 from emulator.invocation import InvocationResult, InvocationStatus
@@ -19,6 +20,9 @@ from emulator.lambdas.runtime_api import Invocation, OutcomeKind, RuntimeApi, er
 from emulator.logs.sink import LogSink
 
 log = logging.getLogger(__name__)
+
+# The execution role's session for a new environment (role_credentials.RoleCredentials); None: static keys.
+CredentialsProvider = Callable[[FunctionConfig], Awaitable[Mapping[str, str]]]
 
 # Lambda's init phase limit for on-demand functions; a longer function timeout extends it.
 INIT_TIMEOUT_SECONDS = 10.0
@@ -41,13 +45,20 @@ def _now_ms() -> int:
 class ExecutionEnvironment:
     """Starts, invokes and stops one runtime; writes its output and START/END/REPORT to the log sink."""
 
-    def __init__(self, config: FunctionConfig, executor: RuntimeExecutor, log_sink: LogSink) -> None:
+    def __init__(
+        self,
+        config: FunctionConfig,
+        executor: RuntimeExecutor,
+        log_sink: LogSink,
+        credentials: CredentialsProvider | None = None,
+    ) -> None:
         self.id = uuid.uuid4().hex
         self.config = config
         self.status = EnvironmentStatus.STARTING
         self.log_stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{self.id}"
         self._executor = executor
         self._sink = log_sink
+        self._credentials = credentials
         self._api = RuntimeApi()
         self._init_duration_ms: float | None = None
         self.invocations = 0
@@ -59,8 +70,9 @@ class ExecutionEnvironment:
         """Launch and initialise the runtime; None when ready, else the init failure as a result."""
         started = time.perf_counter()
         try:
+            session = await self._credentials(self.config) if self._credentials is not None else None
             await self._api.start(self._executor.runtime_api_bind_host)
-            await self._executor.start(self.config, self._api, self.log_stream, self._log)
+            await self._executor.start(self.config, self._api, self.log_stream, self._log, session)
         except Exception as exc:
             log.warning("function %s: cannot start an environment: %s", self.config.name, exc)
             self._log(f"INIT_FAILED: {exc}")

@@ -19,6 +19,7 @@ class FunctionConfig:
     arn: str
     image_uri: str
     handler: str
+    role: str = ""  # the execution role's ARN
     environment: dict[str, str] = field(default_factory=dict)
     timeout: float = 3.0
     memory_size: int = 128
@@ -67,12 +68,14 @@ def config_from_get_function(response: dict[str, Any]) -> FunctionConfig:
         conf.get("CodeSha256", ""),
         conf.get("LastModified", ""),
         conf.get("RevisionId", ""),
+        conf.get("Role", ""),
     )
     return FunctionConfig(
         name=conf["FunctionName"],
         arn=conf["FunctionArn"],
         image_uri=image_uri,
         handler=handler,
+        role=conf.get("Role", ""),
         environment=environment,
         timeout=timeout,
         memory_size=memory,

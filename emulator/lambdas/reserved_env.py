@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 
 from emulator.config import Settings
 from emulator.lambdas.function_registry import FunctionConfig
@@ -25,8 +26,13 @@ def build_environment(
     log_stream: str,
     task_root: str,
     python_bin_dir: str | None = None,
+    credentials: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Build the full environment from scratch; nothing of the emulator's own environment leaks in."""
+    """Build the full environment from scratch; nothing of the emulator's own environment leaks in.
+
+    `credentials` (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN: the execution role's session)
+    replace the settings' static keys, as Lambda passes a function its role's credentials.
+    """
     path = f"{python_bin_dir}:{_DEFAULT_PATH}" if python_bin_dir else _DEFAULT_PATH
     env: dict[str, str] = {"PATH": path, "LANG": "en_US.UTF-8", "TZ": ":UTC"}
     env.update(config.environment)
@@ -50,4 +56,6 @@ def build_environment(
             "AWS_ENDPOINT_URL": endpoint,
         }
     )
+    if credentials:
+        env.update(credentials)
     return env

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import collections
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from emulator.lambdas.function_registry import FunctionConfig
@@ -29,9 +29,17 @@ class RuntimeExecutor(abc.ABC):
 
     @abc.abstractmethod
     async def start(
-        self, config: FunctionConfig, api: RuntimeApi, log_stream: str, on_output: OutputHandler
+        self,
+        config: FunctionConfig,
+        api: RuntimeApi,
+        log_stream: str,
+        on_output: OutputHandler,
+        credentials: Mapping[str, str] | None = None,
     ) -> None:
-        """Launch the runtime (returns once launched, not once initialised); raise on launch failure."""
+        """Launch the runtime (returns once launched, not once initialised); raise on launch failure.
+
+        `credentials`: the execution role's session for the function's environment, None for static keys.
+        """
 
     @abc.abstractmethod
     async def stop(self) -> None:

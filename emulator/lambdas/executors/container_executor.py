@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from emulator.config import Settings
@@ -73,7 +74,12 @@ class ContainerExecutor(SubprocessExecutor):
         self._container = ""
 
     async def start(
-        self, config: FunctionConfig, api: RuntimeApi, log_stream: str, on_output: OutputHandler
+        self,
+        config: FunctionConfig,
+        api: RuntimeApi,
+        log_stream: str,
+        on_output: OutputHandler,
+        credentials: Mapping[str, str] | None = None,
     ) -> None:
         docker = shutil.which("docker")
         if docker is None:
@@ -84,6 +90,7 @@ class ContainerExecutor(SubprocessExecutor):
             runtime_api=f"{self._settings.runtime_api_host}:{api.port}",
             log_stream=log_stream,
             task_root="/var/task",
+            credentials=credentials,
         )
         for name in _IMAGE_OWNED:
             env.pop(name, None)

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from emulator.config import Settings
@@ -33,7 +34,12 @@ class SubprocessExecutor(RuntimeExecutor):
         self._pump: asyncio.Task[None] | None = None
 
     async def start(
-        self, config: FunctionConfig, api: RuntimeApi, log_stream: str, on_output: OutputHandler
+        self,
+        config: FunctionConfig,
+        api: RuntimeApi,
+        log_stream: str,
+        on_output: OutputHandler,
+        credentials: Mapping[str, str] | None = None,
     ) -> None:
         task_root = resolve_code_dir(config.image_uri, self._settings.code_map_entries(), self._base_dir)
         python = self._settings.function_python or sys.executable
@@ -44,6 +50,7 @@ class SubprocessExecutor(RuntimeExecutor):
             log_stream=log_stream,
             task_root=str(task_root),
             python_bin_dir=str(Path(python).parent),
+            credentials=credentials,
         )
         self._proc = await asyncio.create_subprocess_exec(
             python,

@@ -43,6 +43,31 @@ def test_stack_values_name_functions_tables_and_access_log_group() -> None:
     assert values["COMMAND_FUNCTION"] == "c" and values["READ_MODEL_TABLE"] == "r"
     assert values["ACCESS_LOG_GROUP"] == "/aws/apigateway/dev-books-api"
     assert values["API_URL"] == "http://127.0.0.1:4567"
+    assert values["IAM_MODE"] == "enforce"
+
+
+@pytest.mark.parametrize(("value", "mode"), [(None, "enforce"), ("log", "log"), ("OFF", "off")])
+def test_the_stack_runs_functions_under_the_iam_mode_asked_for(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, mode: str
+) -> None:
+    if value is None:
+        monkeypatch.delenv("IAM_MODE", raising=False)
+    else:
+        monkeypatch.setenv("IAM_MODE", value)
+    config = StackConfig.from_env()
+    assert config.iam_mode == mode
+    from devstack.services import service_definitions
+
+    assert {s.name: s.env["IAM_MODE"] for s in service_definitions(config) if s.name != "mock_idp"} == {
+        "moto": mode,
+        "emulator": mode,
+    }
+
+
+def test_an_unknown_iam_mode_stops_the_stack_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IAM_MODE", "strict")
+    with pytest.raises(SystemExit, match="IAM_MODE must be one of enforce, log, off, not 'strict'"):
+        StackConfig.from_env()
 
 
 def test_source_digest_changes_when_the_build_context_changes(

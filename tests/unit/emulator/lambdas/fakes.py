@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -47,11 +47,18 @@ class FakeExecutor(RuntimeExecutor):
         self._task: asyncio.Task[None] | None = None
         self.stopped = False
         self.handled = 0
+        self.credentials: Mapping[str, str] | None = None
         FakeExecutor.instances.append(self)
 
     async def start(
-        self, config: FunctionConfig, api: RuntimeApi, log_stream: str, on_output: OutputHandler
+        self,
+        config: FunctionConfig,
+        api: RuntimeApi,
+        log_stream: str,
+        on_output: OutputHandler,
+        credentials: Mapping[str, str] | None = None,
     ) -> None:
+        self.credentials = credentials
         self._exited = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(
             self._loop(f"http://127.0.0.1:{api.port}/2018-06-01/runtime", on_output)

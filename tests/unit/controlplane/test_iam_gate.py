@@ -1,0 +1,243 @@
+"""The IAM gate in front of moto: who is checked, what a denied call gets, and what is recorded."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from controlplane.iam_gate import LAMBDA_SERVICE_ACCESS_KEY, IamGate, Session
+from controlplane.iam_policy import NamedPolicy
+from emulator.lambdas import role_credentials
+
+ACCOUNT = "123456789012"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/fn-role"
+TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/books"
+SESSION_KEY = "ASIASESSION"
+READ_BOOKS = {
+    "Statement": [{"Sid": "Read", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE}]
+}
+TRUST_LAMBDA = {
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+}
+
+
+@dataclass
+class FakeDirectory:
+    """moto's backends, as the gate reads them."""
+
+    policies: list[NamedPolicy] = field(default_factory=lambda: [NamedPolicy("fn-policy", READ_BOOKS)])
+    trust: dict[str, Any] | None = field(default_factory=lambda: TRUST_LAMBDA)
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def session(self, access_key: str) -> Session | None:
+        return Session(ACCOUNT, ROLE, "fn-role", "fn", "AROAEXAMPLE") if access_key == SESSION_KEY else None
+
+    def identity_policies(self, account: str, role_name: str) -> list[NamedPolicy]:
+        return self.policies
+
+    def trust_policy(self, account: str, role_name: str) -> list[NamedPolicy] | None:
+        return None if self.trust is None else [NamedPolicy("trust-policy", self.trust)]
+
+    def record(self, account: str, region: str, stream: str, line: str) -> None:
+        self.records.append(json.loads(line))
+
+
+@dataclass
+class Moto:
+    """The app behind the gate: records what reached it."""
+
+    bodies: list[bytes] = field(default_factory=list)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        self.bodies.append(environ["wsgi.input"].read())
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+
+def _dynamodb_call(key: str, op: str, params: dict[str, Any]) -> dict[str, Any]:
+    body = json.dumps(params).encode()
+    return {
+        "HTTP_AUTHORIZATION": f"AWS4-HMAC-SHA256 Credential={key}/20261203/us-east-1/dynamodb/aws4_request, Signature=x",
+        "HTTP_X_AMZ_TARGET": f"DynamoDB_20120810.{op}",
+        "CONTENT_TYPE": "application/x-amz-json-1.0",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "QUERY_STRING": "",
+    }
+
+
+def _assume_role_call(role_arn: str) -> dict[str, Any]:
+    body = f"Action=AssumeRole&Version=2011-06-15&RoleArn={role_arn}&RoleSessionName=fn".encode()
+    return {
+        "HTTP_AUTHORIZATION": f"AWS4-HMAC-SHA256 Credential={LAMBDA_SERVICE_ACCESS_KEY}/20261203/us-east-1/sts/aws4_request, Signature=x",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "QUERY_STRING": "",
+    }
+
+
+def _call(gate: IamGate, environ: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(gate(environ, start_response))
+    return seen["status"], seen["headers"], body
+
+
+CASES = [
+    # (id, mode, access key, operation, params, status, reaches moto, recorded decision)
+    (
+        "an allowed call reaches moto",
+        "enforce",
+        SESSION_KEY,
+        "GetItem",
+        {"TableName": "books"},
+        "200 OK",
+        True,
+        "allow",
+    ),
+    (
+        "a denied call is refused under enforce",
+        "enforce",
+        SESSION_KEY,
+        "PutItem",
+        {"TableName": "books"},
+        "400 Bad Request",
+        False,
+        "implicit-deny",
+    ),
+    (
+        "a denied call passes under log",
+        "log",
+        SESSION_KEY,
+        "PutItem",
+        {"TableName": "books"},
+        "200 OK",
+        True,
+        "implicit-deny",
+    ),
+    (
+        "nothing is checked under off",
+        "off",
+        SESSION_KEY,
+        "PutItem",
+        {"TableName": "books"},
+        "200 OK",
+        True,
+        None,
+    ),
+    (
+        "static keys act as the administrator",
+        "enforce",
+        "test",
+        "PutItem",
+        {"TableName": "books"},
+        "200 OK",
+        True,
+        None,
+    ),
+    (
+        "an unknown resource is allowed as undecided",
+        "enforce",
+        SESSION_KEY,
+        "GetItem",
+        {},
+        "200 OK",
+        True,
+        "undecided",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mode", "key", "op", "params", "status", "reaches", "decision"),
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
+)
+def test_a_function_call_is_authorized_by_mode_and_signer(
+    mode: str, key: str, op: str, params: dict[str, Any], status: str, reaches: bool, decision: str | None
+) -> None:
+    directory, moto = FakeDirectory(), Moto()
+    got_status, _, _ = _call(IamGate(moto, mode, directory), _dynamodb_call(key, op, params))
+    assert got_status == status
+    assert moto.bodies == ([json.dumps(params).encode()] if reaches else [])
+    assert [r["decision"] for r in directory.records] == ([decision] if decision else [])
+
+
+def test_a_refusal_is_dynamodbs_access_denied_with_iams_wording() -> None:
+    status, _, body = _call(
+        IamGate(Moto(), "enforce", FakeDirectory()),
+        _dynamodb_call(SESSION_KEY, "PutItem", {"TableName": "books"}),
+    )
+    error = json.loads(body)
+    assert status == "400 Bad Request"
+    assert error["__type"].endswith("#AccessDeniedException")
+    assert error["Message"] == (
+        f"User: arn:aws:sts::{ACCOUNT}:assumed-role/fn-role/fn is not authorized to perform: dynamodb:PutItem on "
+        f"resource: {TABLE} because no identity-based policy allows the dynamodb:PutItem action"
+    )
+
+
+def test_an_explicit_deny_says_so() -> None:
+    deny = {"Statement": [{"Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}]}
+    directory = FakeDirectory(policies=[NamedPolicy("fn-policy", READ_BOOKS), NamedPolicy("guard", deny)])
+    _, _, body = _call(
+        IamGate(Moto(), "enforce", directory), _dynamodb_call(SESSION_KEY, "GetItem", {"TableName": "books"})
+    )
+    assert json.loads(body)["Message"].endswith("with an explicit deny in an identity-based policy")
+    assert directory.records[0]["statement"] == "guard/0"
+
+
+def test_each_record_names_function_action_resource_decision_and_statement() -> None:
+    directory = FakeDirectory()
+    _call(IamGate(Moto(), "log", directory), _dynamodb_call(SESSION_KEY, "GetItem", {"TableName": "books"}))
+    (record,) = directory.records
+    assert {
+        k: record[k] for k in ("function", "action", "resource", "decision", "statement", "enforced")
+    } == {
+        "function": "fn",
+        "action": "dynamodb:GetItem",
+        "resource": TABLE,
+        "decision": "allow",
+        "statement": "fn-policy/Read",
+        "enforced": False,
+    }
+
+
+TRUST_CASES = [
+    ("a role that trusts lambda is assumed", TRUST_LAMBDA, "200 OK"),
+    (
+        "a role that trusts another service is refused",
+        {"Statement": [{**TRUST_LAMBDA["Statement"][0], "Principal": {"Service": "ec2.amazonaws.com"}}]},
+        "403 Forbidden",
+    ),
+    ("a role that does not exist is refused", None, "403 Forbidden"),
+]
+
+
+@pytest.mark.parametrize(("trust", "status"), [c[1:] for c in TRUST_CASES], ids=[c[0] for c in TRUST_CASES])
+def test_the_lambda_service_assumes_a_role_only_if_its_trust_policy_allows(
+    trust: dict[str, Any] | None, status: str
+) -> None:
+    got, _, body = _call(IamGate(Moto(), "enforce", FakeDirectory(trust=trust)), _assume_role_call(ROLE))
+    assert got == status
+    if status != "200 OK":
+        assert b"<Code>AccessDenied</Code>" in body
+
+
+def test_an_unknown_mode_is_refused_in_one_line() -> None:
+    with pytest.raises(ValueError, match="IAM mode must be one of enforce, log, off"):
+        IamGate(Moto(), "strict")
+
+
+def test_the_emulator_signs_as_the_service_key_the_gate_knows() -> None:
+    assert role_credentials.LAMBDA_SERVICE_ACCESS_KEY == LAMBDA_SERVICE_ACCESS_KEY
