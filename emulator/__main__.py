@@ -1,4 +1,4 @@
-"""`python -m emulator serve [...]` runs the data plane; `python -m emulator logs <fn>` tails a function's logs."""
+"""`python -m emulator serve [...]` runs the data plane; `logs <fn>` tails logs; `iam-report` audits IAM."""
 
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
     logs.add_argument("--since", default="10m", help="how far back: 30s, 10m, 2h, 1d or an ISO timestamp")
     logs.add_argument("--control-plane", dest="control_plane_url", help="control plane endpoint URL")
+    report = commands.add_parser(
+        "iam-report", help="per function: AWS calls made, denials, and granted actions never used"
+    )
+    report.add_argument("--since", default="1d", help="how far back: 30s, 10m, 2h, 1d (default) or ISO")
+    report.add_argument("--control-plane", dest="control_plane_url", help="control plane endpoint URL")
     return parser
 
 
@@ -65,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         sys.stderr.write(f"{exc}\n")
         return 2
+    if args.command == "iam-report":
+        from emulator.iam_report import report
+
+        return report(lambda service: client(settings, service), since_ms=since)
     try:
         return tail(client(settings, "logs"), args.function, since_ms=since, follow=args.follow)
     except KeyboardInterrupt:

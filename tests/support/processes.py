@@ -69,7 +69,7 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
 
 
 @contextmanager
-def moto_server(log_dir: Path) -> Iterator[str]:
+def moto_server(log_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """A patched moto server (python -m controlplane) on a free port; yields its endpoint URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -77,5 +77,6 @@ def moto_server(log_dir: Path) -> Iterator[str]:
         ["-m", "controlplane", "--host", "127.0.0.1", "--port", str(port)],
         health_url=f"{url}/moto-api/",
         log_path=log_dir / f"moto-{port}.log",
+        env=env,
     ):
         yield url

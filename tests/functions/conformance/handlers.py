@@ -85,3 +85,14 @@ def stream_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if item_id == POISON_ID:
             failures.append({"itemIdentifier": sequence})
     return {"batchItemFailures": failures}
+
+
+def read_item(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """GetItem on the table named by ?table= (default TABLE_NAME), as the function's own role; errors are unhandled."""
+    table = (event.get("queryStringParameters") or {}).get("table") or os.environ["TABLE_NAME"]
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"id": {"S": "book-1"}}).get("Item")
+    return {
+        "statusCode": 200,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps({"item": item}),
+    }
