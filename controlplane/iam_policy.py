@@ -195,7 +195,7 @@ def _condition_holds(operator: str, key: str, expected: list[str], context: dict
     if qualifier not in ("", "ForAnyValue", "ForAllValues"):
         raise _Undecidable(f"unknown set operator {qualifier}")
     lowered = key.lower()
-    if lowered not in KNOWN_KEYS and not lowered.startswith(KNOWN_KEY_PREFIXES):
+    if lowered not in KNOWN_KEYS:
         raise _Undecidable(f"condition key {key} is not in this emulator's request context")
     actual = context.get(lowered)
     if base == "Null":
@@ -281,7 +281,8 @@ _OPERATORS = {**_POSITIVE, **{neg: _POSITIVE[pos] for neg, pos in _NEGATED_OF.it
 _NEGATED = frozenset(_NEGATED_OF)
 
 # Keys the gate puts in the request context whenever AWS would (lower case). A key outside this set is
-# UNDECIDED, not missing: the gate cannot tell whether AWS would have had it.
+# UNDECIDED, not missing: the gate cannot tell whether AWS would have had it. Tag keys (aws:RequestTag/...,
+# aws:ResourceTag/...) are outside it: the gate reads no tags.
 KNOWN_KEYS = frozenset(
     {
         "aws:principalarn",
@@ -296,5 +297,3 @@ KNOWN_KEYS = frozenset(
         "dynamodb:enclosingoperation",
     }
 )
-# Request and resource tags: the gate does not read tags, so these stay undecided (no prefixes are known).
-KNOWN_KEY_PREFIXES: tuple[str, ...] = ()
