@@ -74,10 +74,16 @@ class Emulator:
 
         self.registry = FunctionRegistry(fetch, settings.refresh_seconds)
         credentials = None
+        role_clients = None
         if settings.iam_mode != "off":
-            from emulator.lambdas.role_credentials import LAMBDA_SERVICE_ACCESS_KEY, RoleCredentials
+            from emulator.lambdas.role_credentials import (
+                LAMBDA_SERVICE_ACCESS_KEY,
+                RoleCredentials,
+                RoleSessions,
+            )
 
             credentials = RoleCredentials(lambda: _client(settings, "sts", LAMBDA_SERVICE_ACCESS_KEY))
+            role_clients = RoleSessions(self.registry.get, credentials, self._session_client)
         self.pool = EnvironmentPool(
             lambda config: ExecutionEnvironment(config, make_executor(), self.log_sink, credentials),
             settings.max_concurrency,
@@ -85,11 +91,16 @@ class Emulator:
         )
         self.invoker = LambdaInvoker(self.registry, self.pool)
         self.event_sources = EventSourceManager(
-            settings, self.invoker, lambda service: _client(settings, service)
+            settings, self.invoker, lambda service: _client(settings, service), role_clients
         )
         self._runners: list[web.AppRunner] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._state: dict[str, Any] = {"ready": False, "started": time.monotonic()}
+
+    def _session_client(self, service: str, session: dict[str, str]) -> Any:
+        from emulator.aws_clients import session_client
+
+        return session_client(self.settings, service, session)
 
     def lambda_app(self) -> web.Application:
         from emulator.lambdas.invoke_api import add_routes

@@ -18,18 +18,15 @@ from emulator.logs.tail import fetch_events
 
 DECISION_LOG_GROUP = "/emulator/iam/decisions"  # controlplane/iam_gate.py writes it
 DENIED = ("explicit-deny", "implicit-deny")
-# Actions Lambda itself calls with the execution role (logs, stream polling, DLQ, KMS, X-Ray):
-# the gate only sees function code, so these grants never show up as used.
+# Actions Lambda itself may call with the execution role that the gate does not see here: logs (the
+# emulator ships them with its own keys), ListStreams (documented for stream mappings, not called by the
+# poller), KMS and X-Ray. A mapping's stream reads and its DLQ send are signed with the role and recorded.
 SERVICE_ACTIONS = (
-    "dynamodb:DescribeStream",
-    "dynamodb:GetRecords",
-    "dynamodb:GetShardIterator",
     "dynamodb:ListStreams",
     "kms:Decrypt",
     "logs:CreateLogGroup",
     "logs:CreateLogStream",
     "logs:PutLogEvents",
-    "sqs:SendMessage",
     "xray:PutTelemetryRecords",
     "xray:PutTraceSegments",
 )

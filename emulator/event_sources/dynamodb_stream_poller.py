@@ -211,13 +211,13 @@ class DynamoDBStreamPoller:
     def __init__(
         self,
         mapping: MappingConfig,
-        streams_client: Any,
+        streams_client: Callable[[], Awaitable[Any]],
         invoke: InvokeFn,
         on_failure: FailureFn,
         region: str,
     ):
         self.mapping = mapping
-        self._streams = streams_client
+        self._streams = streams_client  # resolved per call: the mapping's role session may change
         self._invoke = invoke
         self._on_failure = on_failure
         self._region = region
@@ -234,7 +234,8 @@ class DynamoDBStreamPoller:
             self._shards[shard_id] = _Shard(shard_id, checkpoint=checkpoint)
 
     async def _call(self, method: str, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(getattr(self._streams, method), **kwargs)
+        client = await self._streams()
+        return await asyncio.to_thread(getattr(client, method), **kwargs)
 
     async def _refresh_shards(self) -> None:
         if self._shards and time.monotonic() - self._last_describe < 10.0:

@@ -1,11 +1,17 @@
-"""Starts and stops one stream poller per enabled DynamoDB event source mapping, as mappings change."""
+"""Starts and stops one stream poller per enabled DynamoDB event source mapping, as mappings change.
+
+A mapping reads its stream and sends to its on-failure destination with the function's execution role,
+as Lambda does (lambda/latest/dg/services-dynamodb-eventsourcemapping.html: dynamodb:DescribeStream,
+GetShardIterator, GetRecords, ListStreams, and sqs:SendMessage for a queue destination), when the
+emulator is given `role_clients`; otherwise with the control plane's static keys.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from emulator.config import Settings
@@ -16,6 +22,8 @@ from emulator.invocation import Invoker
 log = logging.getLogger(__name__)
 
 ACTIVE_STATES = {"Enabled", "Enabling", "Updating", "Creating"}
+# function ARN -> a client factory (service name -> boto3 client) signed with that function's role session.
+RoleClients = Callable[[str], Awaitable[Callable[[str], Any]]]
 
 
 def is_dynamodb_stream(arn: str) -> bool:
@@ -25,10 +33,17 @@ def is_dynamodb_stream(arn: str) -> bool:
 class EventSourceManager:
     """Reconciles running pollers with lambda list_event_source_mappings every refresh interval."""
 
-    def __init__(self, settings: Settings, invoker: Invoker, client_factory: Callable[[str], Any]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        invoker: Invoker,
+        client_factory: Callable[[str], Any],
+        role_clients: RoleClients | None = None,
+    ) -> None:
         self._settings = settings
         self._invoker = invoker
         self._clients = client_factory
+        self._role_clients = role_clients
         self._pollers: dict[str, tuple[MappingConfig, DynamoDBStreamPoller, asyncio.Task[None]]] = {}
         self._checkpoints: dict[str, dict[str, str | None]] = {}
 
@@ -42,11 +57,21 @@ class EventSourceManager:
             mappings.extend(page.get("EventSourceMappings", []))
         return mappings
 
-    async def _send_failure(self, destination: str, document: dict[str, Any]) -> None:
+    async def _clients_for(self, config: MappingConfig) -> Callable[[str], Any]:
+        """The clients a mapping acts with: its function's role session, else the static keys."""
+        if self._role_clients is None:
+            return self._clients
+        return await self._role_clients(config.function_arn)
+
+    async def _send_failure(self, config: MappingConfig, destination: str, document: dict[str, Any]) -> None:
         try:
-            await asyncio.to_thread(failure_destination.send, self._clients, destination, document)
-        except Exception:
-            log.exception("could not deliver a failed-batch record to %s", destination)
+            clients = await self._clients_for(config)
+            await asyncio.to_thread(failure_destination.send, clients, destination, document)
+        except Exception as exc:
+            # A denied SendMessage is the role's fault, not a crash: one line that says which call failed.
+            log.warning(
+                "mapping %s: could not deliver a failed-batch record to %s: %s", config.uuid, destination, exc
+            )
 
     async def sync(self) -> None:
         """One reconciliation: start new/enabled mappings, restart changed ones, stop the rest."""
@@ -71,12 +96,14 @@ class EventSourceManager:
                 self._start(config, self._checkpoints.get(uuid))
 
     def _start(self, config: MappingConfig, checkpoints: dict[str, str | None] | None = None) -> None:
+        async def streams() -> Any:
+            return (await self._clients_for(config))("dynamodbstreams")
+
+        async def send_failure(destination: str, document: dict[str, Any]) -> None:
+            await self._send_failure(config, destination, document)
+
         poller = DynamoDBStreamPoller(
-            config,
-            self._clients("dynamodbstreams"),
-            self._invoker.invoke,
-            self._send_failure,
-            self._settings.region,
+            config, streams, self._invoker.invoke, send_failure, self._settings.region
         )
         if checkpoints:
             poller.adopt(checkpoints)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -67,3 +67,34 @@ class RoleCredentials:
             "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
             "AWS_SESSION_TOKEN": creds["SessionToken"],
         }
+
+
+class RoleSessions:
+    """`await sessions(function_arn)`: a client factory signed with one session of the function's role.
+
+    For what Lambda does as the role outside the function, its event source mappings. One session per
+    (function, role) is kept: a policy edit applies at once (the control plane evaluates every call),
+    and a function given another role gets a new session.
+    """
+
+    def __init__(
+        self,
+        config_of: Callable[[str], Awaitable[FunctionConfig | None]],
+        credentials: Callable[[FunctionConfig], Awaitable[dict[str, str]]],
+        make_client: Callable[[str, dict[str, str]], Any],
+    ) -> None:
+        self._config_of = config_of
+        self._credentials = credentials
+        self._make_client = make_client
+        self._sessions: dict[tuple[str, str], dict[str, str]] = {}
+
+    async def __call__(self, function_arn: str) -> Callable[[str], Any]:
+        config = await self._config_of(function_arn)
+        if config is None:
+            raise LookupError(f"Function not found: {function_arn}")
+        key = (config.name, config.role)
+        session = self._sessions.get(key)
+        if session is None:
+            session = await self._credentials(config)
+            self._sessions[key] = session
+        return lambda service: self._make_client(service, session)

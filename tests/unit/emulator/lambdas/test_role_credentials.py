@@ -13,7 +13,7 @@ from emulator.config import Settings
 from emulator.invocation import InvocationStatus
 from emulator.lambdas.environment import ExecutionEnvironment
 from emulator.lambdas.reserved_env import build_environment
-from emulator.lambdas.role_credentials import NOT_ASSUMABLE, RoleCredentials, RoleNotAssumable
+from emulator.lambdas.role_credentials import NOT_ASSUMABLE, RoleCredentials, RoleNotAssumable, RoleSessions
 from tests.unit.emulator.lambdas.fakes import FakeExecutor, FakeLogSink, make_config
 
 ROLE = "arn:aws:iam::123456789012:role/fn-role"
@@ -107,6 +107,38 @@ def test_an_unassumable_role_fails_the_cold_start_and_says_why(sink: FakeLogSink
         assert executor.credentials is None  # the runtime never started
 
     asyncio.run(scenario())
+
+
+def test_a_mapping_acts_with_one_session_per_function_role_and_a_new_one_when_the_role_changes() -> None:
+    configs = {"fn": dataclasses.replace(make_config("fn"), role=ROLE)}
+    issued: list[str] = []
+
+    async def config_of(arn: str) -> Any:
+        return configs.get(arn.rsplit(":", 1)[-1])
+
+    async def credentials(config: Any) -> dict[str, str]:
+        issued.append(config.role)
+        return {"AWS_ACCESS_KEY_ID": f"ASIA{len(issued)}"}
+
+    sessions = RoleSessions(
+        config_of, credentials, lambda service, session: (service, session["AWS_ACCESS_KEY_ID"])
+    )
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:fn"
+
+    async def scenario() -> list[Any]:
+        seen = [(await sessions(arn))("dynamodbstreams"), (await sessions(arn))("sqs")]
+        configs["fn"] = dataclasses.replace(configs["fn"], role=ROLE + "-2")
+        seen.append((await sessions(arn))("dynamodbstreams"))
+        with pytest.raises(LookupError, match=r"Function not found: .*:function:gone"):
+            await sessions(arn.replace(":fn", ":gone"))
+        return seen
+
+    assert asyncio.run(scenario()) == [
+        ("dynamodbstreams", "ASIA1"),
+        ("sqs", "ASIA1"),
+        ("dynamodbstreams", "ASIA2"),
+    ]
+    assert issued == [ROLE, ROLE + "-2"]
 
 
 @pytest.mark.parametrize(("value", "mode"), [("enforce", "enforce"), ("LOG", "log"), ("", "off")])
