@@ -6,9 +6,13 @@ the account's administrator, as before. A request signed with LAMBDA_SERVICE_ACC
 service assuming an execution role: its AssumeRole is checked against the role's trust policy with the
 principal {"Service": "lambda.amazonaws.com"}.
 
-Policies are read from moto's IAM on every call (inline and attached managed policies of the role), so a
-re-applied policy takes effect on the next call. DynamoDB, Logs and SQS have no resource policy that moto
-keeps here, so only identity policies are evaluated (DynamoDB's resource-based policies are not read).
+Policies are read from moto on every call, so a re-applied policy takes effect on the next call: the role's
+inline and attached managed policies, and the resource's own policy where moto keeps one (a DynamoDB table's
+or stream's resource-based policy, an SQS queue policy). Within one account, an Allow in either is enough
+and a Deny in either wins, so both are evaluated as one set, the resource policy's statements applying only
+where their Principal names the role or its session (reference_policies_evaluation-logic_policy-eval-basics
+.html). KMS key policies are not read: a KMS call no identity policy allows is undecided (allowed, logged),
+since the key policy may grant it; an explicit Deny still denies.
 
 Modes (IAM_MODE): `enforce` answers a denied call with the service's AccessDenied error; `log` lets it
 through; both record every decision, one JSON line each, in the CloudWatch Logs group DECISION_LOG_GROUP,
@@ -39,6 +43,8 @@ MODES = ("enforce", "log", "off")
 LAMBDA_SERVICE_ACCESS_KEY = "LAMBDASERVICEPRINCIPAL"
 LAMBDA_SERVICE_PRINCIPAL = "lambda.amazonaws.com"
 DECISION_LOG_GROUP = "/emulator/iam/decisions"
+# The name a resource's own policy has in decisions: "resource-policy/<Sid>".
+RESOURCE_POLICY = "resource-policy"
 
 WSGIApp = Callable[..., Iterable[bytes]]
 
@@ -101,6 +107,27 @@ class MotoDirectory:
             if version is not None:
                 policies.append(NamedPolicy(arn.rpartition("/")[2], version.document))
         return policies
+
+    def resource_policies(self, resource: str) -> list[NamedPolicy]:
+        """The resource's own policy where moto keeps one: a DynamoDB table's (covering its indexes) or
+        stream's, or an SQS queue's."""
+        parts = resource.split(":", 5)
+        if len(parts) < 6 or not parts[3] or not parts[4]:
+            return []
+        service, region, account, name = parts[2], parts[3], parts[4], parts[5]
+        if service == "dynamodb":
+            from moto.dynamodb.models import dynamodb_backends
+
+            arn = resource if "/stream/" in resource else resource.split("/index/")[0]
+            policy = dynamodb_backends[account][region].resource_policies.get(arn)
+            return [NamedPolicy(RESOURCE_POLICY, policy.policy_doc)] if policy is not None else []
+        if service == "sqs":
+            from moto.sqs.models import sqs_backends
+
+            queue = sqs_backends[account][region].queues.get(name)
+            document = queue.policy if queue is not None else None
+            return [NamedPolicy(RESOURCE_POLICY, document)] if document else []
+        return []
 
     def trust_policy(self, account: str, role_name: str) -> list[NamedPolicy] | None:
         role = self.role(account, role_name)
@@ -180,8 +207,18 @@ class IamGate:
             if needed.resource is None:
                 decision = Decision(Effect.UNDECIDED, reason=f"no resource is known for {needed.action}")
             else:
-                request = Request(needed.action, needed.resource, {**context, **needed.context})
-                decision = iam_policy.evaluate(policies, request)
+                request = Request(
+                    needed.action,
+                    needed.resource,
+                    {**context, **needed.context},
+                    principal={"AWS": (session.role_arn, session.arn)},
+                )
+                decision = iam_policy.evaluate(
+                    policies + self._directory.resource_policies(needed.resource), request
+                )
+                if decision.effect is Effect.IMPLICIT_DENY and needed.action.lower().startswith("kms:"):
+                    # A key policy can grant the role directly; unread, it must not turn into a deny.
+                    decision = Decision(Effect.UNDECIDED, reason="the KMS key policy is not read")
             self._record(session, signing, op, needed.action, needed.resource or "", decision)
             if decision.denied and refusal is None:
                 message = _denied_message(session.arn, needed.action, needed.resource or "*", decision)
@@ -283,7 +320,12 @@ def _denied_message(principal: str, action: str, resource: str, decision: Decisi
     # The wording of IAM's access-denied messages (IAM/latest/UserGuide/troubleshoot_access-denied.html).
     head = f"User: {principal} is not authorized to perform: {action} on resource: {resource}"
     if decision.effect is Effect.EXPLICIT_DENY:
-        return f"{head} with an explicit deny in an identity-based policy"
+        kind = (
+            "a resource-based"
+            if decision.statement.startswith(f"{RESOURCE_POLICY}/")
+            else "an identity-based"
+        )
+        return f"{head} with an explicit deny in {kind} policy"
     return f"{head} because no identity-based policy allows the {action} action"
 
 

@@ -49,8 +49,9 @@ class Request:
     resource: str = "*"
     # Condition keys, matched case-insensitively; a multi-valued key has several values.
     context: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    # For trust (resource) policies: the calling principal, e.g. {"Service": "lambda.amazonaws.com"}.
-    principal: Mapping[str, str] | None = None
+    # For trust and resource policies: the caller's identities by kind, e.g. {"Service": "lambda.amazonaws.com"}
+    # or {"AWS": (role ARN, role session ARN)}.
+    principal: Mapping[str, str | Sequence[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -141,16 +142,19 @@ def _action_matches(pattern: str, action: str) -> bool:
     return _wildcard(pattern, action, fold=True)
 
 
-def _principal_matches(expected: Any, principal: Mapping[str, str] | None) -> bool:
+def _principal_matches(expected: Any, principal: Mapping[str, str | Sequence[str]] | None) -> bool:
+    # An account (`123456789012`, `arn:aws:iam::123456789012:root`) matches no caller here: naming it delegates
+    # to the account's identity policies (reference_policies_elements_principal.html, AWS account principals).
     if principal is None:
         return False
     if expected == "*":
         return True
     if not isinstance(expected, Mapping):
         return False
-    for kind, value in principal.items():
+    for kind, values in principal.items():
+        identities = (values,) if isinstance(values, str) else tuple(values)
         for candidate in _listed(expected.get(kind)):
-            if candidate == "*" or candidate == value:
+            if candidate == "*" or candidate in identities:
                 return True
     return False
 

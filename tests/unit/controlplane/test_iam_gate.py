@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from controlplane.iam_gate import LAMBDA_SERVICE_ACCESS_KEY, IamGate, Session
+from controlplane.iam_gate import LAMBDA_SERVICE_ACCESS_KEY, RESOURCE_POLICY, IamGate, Session
 from controlplane.iam_policy import NamedPolicy
 from emulator.lambdas import role_credentials
 
@@ -33,6 +33,7 @@ class FakeDirectory:
 
     policies: list[NamedPolicy] = field(default_factory=lambda: [NamedPolicy("fn-policy", READ_BOOKS)])
     trust: dict[str, Any] | None = field(default_factory=lambda: TRUST_LAMBDA)
+    resource: dict[str, Any] | None = None  # the table's resource-based policy
     records: list[dict[str, Any]] = field(default_factory=list)
 
     def session(self, access_key: str) -> Session | None:
@@ -43,6 +44,10 @@ class FakeDirectory:
 
     def trust_policy(self, account: str, role_name: str) -> list[NamedPolicy] | None:
         return None if self.trust is None else [NamedPolicy("trust-policy", self.trust)]
+
+    def resource_policies(self, resource: str) -> list[NamedPolicy]:
+        table = resource.split("/index/")[0]
+        return [NamedPolicy(RESOURCE_POLICY, self.resource)] if self.resource and table == TABLE else []
 
     def record(self, account: str, region: str, stream: str, line: str) -> None:
         self.records.append(json.loads(line))
@@ -213,6 +218,110 @@ def test_each_record_names_function_action_resource_decision_and_statement() -> 
     }
 
 
+def _table_policy(effect: str, principal: Any, action: str = "dynamodb:*") -> dict[str, Any]:
+    return {
+        "Statement": [
+            {"Sid": "Table", "Effect": effect, "Principal": principal, "Action": action, "Resource": TABLE}
+        ]
+    }
+
+
+SESSION_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/fn-role/fn"
+RESOURCE_POLICY_CASES = [
+    # (id, the table's resource policy, operation, status, recorded decision and statement)
+    (
+        "naming the role grants what no identity policy does",
+        _table_policy("Allow", {"AWS": ROLE}),
+        "PutItem",
+        "200 OK",
+        ("allow", "resource-policy/Table"),
+    ),
+    (
+        "naming the role session grants too",
+        _table_policy("Allow", {"AWS": [SESSION_ARN]}),
+        "PutItem",
+        "200 OK",
+        ("allow", "resource-policy/Table"),
+    ),
+    (
+        "naming everyone grants too",
+        _table_policy("Allow", "*"),
+        "PutItem",
+        "200 OK",
+        ("allow", "resource-policy/Table"),
+    ),
+    (
+        "naming the account only delegates to identity policies",
+        _table_policy("Allow", {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}),
+        "PutItem",
+        "400 Bad Request",
+        ("implicit-deny", ""),
+    ),
+    (
+        "naming another role grants nothing",
+        _table_policy("Allow", {"AWS": f"arn:aws:iam::{ACCOUNT}:role/other"}),
+        "PutItem",
+        "400 Bad Request",
+        ("implicit-deny", ""),
+    ),
+    (
+        "its deny beats the identity policy's allow",
+        _table_policy("Deny", "*", "dynamodb:GetItem"),
+        "GetItem",
+        "400 Bad Request",
+        ("explicit-deny", "resource-policy/Table"),
+    ),
+    (
+        "the identity policy's allow stands when it names others",
+        _table_policy("Deny", {"AWS": f"arn:aws:iam::{ACCOUNT}:role/other"}),
+        "GetItem",
+        "200 OK",
+        ("allow", "fn-policy/Read"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("resource", "op", "status", "decided"),
+    [c[1:] for c in RESOURCE_POLICY_CASES],
+    ids=[c[0] for c in RESOURCE_POLICY_CASES],
+)
+def test_a_resource_policy_in_the_same_account_allows_or_denies_alongside_the_identity_policy(
+    resource: dict[str, Any], op: str, status: str, decided: tuple[str, str]
+) -> None:
+    directory = FakeDirectory(resource=resource)
+    got, _, body = _call(
+        IamGate(Moto(), "enforce", directory), _dynamodb_call(SESSION_KEY, op, {"TableName": "books"})
+    )
+    assert got == status
+    assert (directory.records[0]["decision"], directory.records[0]["statement"]) == decided
+    if decided[0] == "explicit-deny":
+        assert json.loads(body)["Message"].endswith("with an explicit deny in a resource-based policy")
+
+
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0b1c6d3e-1111-2222-3333-444455556666"
+
+
+@pytest.mark.parametrize(
+    ("policies", "status", "decision"),
+    [
+        ([], "200 OK", "undecided"),
+        ([{"Effect": "Deny", "Action": "kms:*", "Resource": "*"}], "403 Forbidden", "explicit-deny"),
+        ([{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY}], "200 OK", "allow"),
+    ],
+    ids=["no identity grant: the unread key policy may grant it", "an explicit deny still denies", "granted"],
+)
+def test_a_kms_call_is_never_denied_for_want_of_the_key_policy(
+    policies: list[dict[str, Any]], status: str, decision: str
+) -> None:
+    directory = FakeDirectory(policies=[NamedPolicy("fn-policy", {"Statement": policies})])
+    environ = _dynamodb_call(SESSION_KEY, "Decrypt", {"KeyId": KEY})
+    environ["HTTP_AUTHORIZATION"] = environ["HTTP_AUTHORIZATION"].replace("/dynamodb/", "/kms/")
+    environ["HTTP_X_AMZ_TARGET"] = "TrentService.Decrypt"
+    got, _, _ = _call(IamGate(Moto(), "enforce", directory), environ)
+    assert (got, directory.records[0]["decision"]) == (status, decision)
+
+
 TRUST_CASES = [
     ("a role that trusts lambda is assumed", TRUST_LAMBDA, "200 OK"),
     (
@@ -241,3 +350,44 @@ def test_an_unknown_mode_is_refused_in_one_line() -> None:
 
 def test_the_emulator_signs_as_the_service_key_the_gate_knows() -> None:
     assert role_credentials.LAMBDA_SERVICE_ACCESS_KEY == LAMBDA_SERVICE_ACCESS_KEY
+
+
+def test_moto_directory_reads_a_tables_and_a_queues_own_policy(aws: Any) -> None:
+    import boto3
+    from botocore.config import Config
+
+    from controlplane.iam_gate import MotoDirectory
+
+    aws.ddb.create_table(
+        TableName="books",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    table_policy = json.dumps(_table_policy("Allow", {"AWS": ROLE}))
+    aws.ddb.put_resource_policy(ResourceArn=TABLE, Policy=table_policy)
+    sqs = boto3.client("sqs", region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
+    queue_policy = json.dumps(
+        {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage"}]}
+    )
+    sqs.create_queue(QueueName="dlq", Attributes={"Policy": queue_policy})
+    sqs.create_queue(QueueName="open")
+    directory = MotoDirectory()
+    queue = f"arn:aws:sqs:us-east-1:{ACCOUNT}:"
+    found = {
+        resource: [json.loads(p.document) for p in directory.resource_policies(resource)]
+        for resource in (
+            TABLE,
+            f"{TABLE}/index/by_title",
+            f"{queue}dlq",
+            f"{queue}open",
+            "arn:aws:kms:us-east-1:1:key/k",
+        )
+    }
+    assert found == {
+        TABLE: [json.loads(table_policy)],
+        f"{TABLE}/index/by_title": [json.loads(table_policy)],
+        f"{queue}dlq": [json.loads(queue_policy)],
+        f"{queue}open": [],
+        "arn:aws:kms:us-east-1:1:key/k": [],
+    }
