@@ -46,8 +46,15 @@ locals {
       }
     }
     projector = {
+      # The four Lambda's DynamoDB event source mapping needs (lambda/latest/dg/with-ddb.html); the local
+      # poller calls the first three, and ListStreams is what AWS's mapping validation names too.
       ReadEventStream = {
-        actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+        actions = [
+          "dynamodb:DescribeStream",
+          "dynamodb:GetRecords",
+          "dynamodb:GetShardIterator",
+          "dynamodb:ListStreams",
+        ]
         resources = [module.event_store.stream_arn]
       }
       # Versioned upserts and tombstones are both conditional PutItems (services/books/adapters/read_model.py).

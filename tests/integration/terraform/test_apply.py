@@ -284,7 +284,12 @@ def test_roles_are_least_privilege_with_no_wildcard_where_an_arn_exists(stack: S
         ("query", "ReadReadModel"): (["dynamodb:GetItem"], [read_model["TableArn"]]),
         ("query", "ListByTitle"): (["dynamodb:Query"], [f"{read_model['TableArn']}/index/by_title"]),
         ("projector", "ReadEventStream"): (
-            ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            [
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+            ],
             [events["LatestStreamArn"]],
         ),
         ("projector", "WriteReadModel"): (["dynamodb:PutItem"], [read_model["TableArn"]]),
