@@ -60,7 +60,8 @@ def send(client_factory: Any, destination_arn: str, document: dict[str, Any]) ->
     body = json.dumps(document)
     if service == "sqs":
         sqs = client_factory("sqs")
-        queue_url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        # The URL from the ARN, as Lambda itself needs no sqs:GetQueueUrl from the execution role.
+        queue_url = f"{sqs.meta.endpoint_url.rstrip('/')}/{account}/{name}"
         sqs.send_message(QueueUrl=queue_url, MessageBody=body)
     elif service == "sns":
         client_factory("sns").publish(TopicArn=destination_arn, Message=body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -28,10 +29,13 @@ class FakeAws:
 
     def __init__(self, identity: str, calls: list[tuple[str, str]]) -> None:
         self.identity, self.calls = identity, calls
+        self.meta = SimpleNamespace(endpoint_url="http://127.0.0.1:4566")
 
     def __getattr__(self, operation: str) -> Callable[..., dict[str, Any]]:
         def call(**kwargs: Any) -> dict[str, Any]:
             self.calls.append((self.identity, operation))
+            if operation == "send_message":
+                assert kwargs["QueueUrl"] == "http://127.0.0.1:4566/123456789012/projector-dlq"
             return RESPONSES[operation]
 
         return call
@@ -42,7 +46,6 @@ RESPONSES: dict[str, dict[str, Any]] = {
     "describe_stream": {"StreamDescription": {"Shards": [{"ShardId": "shard-1"}]}},
     "get_shard_iterator": {"ShardIterator": f"{STREAM}|1|it"},
     "get_records": {"Records": [RECORD], "NextShardIterator": f"{STREAM}|1|it2"},
-    "get_queue_url": {"QueueUrl": "http://local/123456789012/projector-dlq"},
     "send_message": {},
 }
 
@@ -99,7 +102,7 @@ def test_a_mapping_reads_its_stream_and_sends_to_its_dlq_as(with_role: bool, ide
         "describe_stream",
         "get_shard_iterator",
         "get_records",
-        "get_queue_url",
+        "send_message",
     ]
     assert {who for who, _ in calls} == {identity}
 
