@@ -373,8 +373,8 @@ EDITS = [
         "iam: query may read the event store",
         files=edit(
             "main.tf",
-            '        resources = [module.read_model.arn, "${module.read_model.arn}/index/by_title"]\n      }\n',
-            '        resources = [module.read_model.arn, "${module.read_model.arn}/index/by_title"]\n      }\n'
+            '        resources = ["${module.read_model.arn}/index/by_title"]\n      }\n',
+            '        resources = ["${module.read_model.arn}/index/by_title"]\n      }\n'
             '      ReadEventStore = {\n        actions   = ["dynamodb:GetItem"]\n        resources = [module.event_store.arn]\n      }\n',
         ),
     ),
