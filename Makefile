@@ -50,8 +50,11 @@ workflow-lint: $(TOOLS)/actionlint/.installed ## actionlint on .github/workflows
 unit: venv ## Fast unit tests (no servers, no AWS)
 	$(PYTEST) -q tests/unit
 
+# Integration files are independent (each starts its own servers on free ports): xdist runs them a file per
+# worker. The change matrix, one stack edited row by row, is the longest file and sets the wall time.
+INTEGRATION_WORKERS ?= 2
 integration: venv ## Integration tests (moto server processes, terraform apply, emulator conformance)
-	$(PYTEST) -q tests/integration
+	$(PYTEST) -q -n $(INTEGRATION_WORKERS) --dist loadfile tests/integration
 
 tf-check: venv $(TOOLS)/checkov/.installed ## terraform validate and checkov
 	$(BIN)/python -m devstack tf-validate

@@ -24,6 +24,7 @@ from devstack.terraform import LOCAL_FILES, Terraform, local_endpoint_env
 from mock_idp.bad_tokens import BadTokens
 from tests.integration.emulator.conftest import IdpProcess
 from tests.support.processes import REPO_ROOT, free_port, moto_server, running
+from tests.support.summary import add_section
 from tests.support.waits import wait_for
 
 ENVIRONMENT = "mx"
@@ -48,18 +49,19 @@ class Result:
 RESULTS: list[Result] = []
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The matrix table, shown without -s (pytest captures plain prints)."""
+def pytest_sessionfinish(session: Any) -> None:
+    """The matrix table, for the terminal summary (shown without -s, and from an xdist worker too)."""
     if not RESULTS:
         return
-    write = terminalreporter.write_line
-    terminalreporter.section("change matrix")
     width = max(len(r.edit) for r in RESULTS)
-    write(f"{'edit':<{width}}  apply s  re-plan  served check")
+    lines = [f"{'edit':<{width}}  apply s  re-plan  served check"]
     for r in RESULTS:
         seconds = "-" if r.apply_seconds is None else f"{r.apply_seconds:.1f}"
-        write(f"{r.edit:<{width}}  {seconds:>7}  {r.replan!s:>7}  {r.served}")
-    write(f"total apply seconds: {sum(r.apply_seconds or 0 for r in RESULTS):.1f} over {len(RESULTS)} edits")
+        lines.append(f"{r.edit:<{width}}  {seconds:>7}  {r.replan!s:>7}  {r.served}")
+    lines.append(
+        f"total apply seconds: {sum(r.apply_seconds or 0 for r in RESULTS):.1f} over {len(RESULTS)} edits"
+    )
+    add_section("change matrix", lines)
 
 
 def sub(config_dir: Path, relative: str, old: str, new: str) -> None:
