@@ -116,20 +116,26 @@ def create_bench_api(stack: Mapping[str, str], routes: Mapping[str, str], name: 
 
 
 def delete_bench_api(stack: Mapping[str, str], api: BenchApi) -> None:
+    """Delete it and wait until the emulator stops serving it: while two APIs are served, a request to the
+    gateway's address without an API host is ambiguous (404), so a bench run right after would fail."""
     client(stack, "apigatewayv2").delete_api(ApiId=api.api_id)
     lam = client(stack, "lambda")
     for function_name, statement_id in api.permissions:
         lam.remove_permission(FunctionName=function_name, StatementId=statement_id)
+    wait_until_served(stack, api, served=False)
 
 
-def wait_until_served(stack: Mapping[str, str], api: BenchApi, timeout: float = 30.0) -> None:
+def wait_until_served(
+    stack: Mapping[str, str], api: BenchApi, timeout: float = 30.0, served: bool = True
+) -> None:
     """The emulator re-reads the control plane every few seconds; its health lists the APIs it serves."""
 
-    def served() -> bool:
+    def in_health() -> bool | None:
         try:
             health = requests.get(f"{stack['EMULATOR_LAMBDA_URL']}/_emulator/health", timeout=2).json()
         except (requests.RequestException, ValueError):
-            return False
+            return None
         return "$default" in (health.get("apis") or {}).get(api.api_id, [])
 
-    wait_until(served, timeout, f"the emulator to serve API {api.api_id}")
+    state = "serve" if served else "stop serving"
+    wait_until(lambda: in_health() is served, timeout, f"the emulator to {state} API {api.api_id}")
