@@ -88,6 +88,7 @@ class Emulator:
             lambda config: ExecutionEnvironment(config, make_executor(), self.log_sink, credentials),
             settings.max_concurrency,
             max_starting=settings.max_starting,
+            cold_start_grace_seconds=settings.cold_start_grace_seconds,
         )
         self.invoker = LambdaInvoker(self.registry, self.pool)
         self.event_sources = EventSourceManager(

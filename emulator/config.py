@@ -42,6 +42,9 @@ class Settings:
     max_concurrency: int = 10
     # Cold starts of one function in flight at once; a caller past it waits for the first free environment.
     max_starting: int = os.cpu_count() or 2
+    # Seconds a caller that finds every environment busy waits for one to free up before a cold start (which
+    # costs a second of CPU here, and starves the warm ones meanwhile). 0: start at once, as Lambda does.
+    cold_start_grace_seconds: float = 0.2
     # Seconds between control-plane refreshes (new terraform applies are picked up within this).
     refresh_seconds: float = 2.0
     # Seconds a log batch collects events before one PutLogEvents per stream (Lambda delivers logs
@@ -79,6 +82,9 @@ class Settings:
             function_python=_env("EMULATOR_FUNCTION_PYTHON", cls.function_python),
             max_concurrency=int(_env("EMULATOR_MAX_CONCURRENCY", str(cls.max_concurrency))),
             max_starting=int(_env("EMULATOR_MAX_STARTING", str(cls.max_starting))),
+            cold_start_grace_seconds=float(
+                _env("EMULATOR_COLD_START_GRACE_SECONDS", str(cls.cold_start_grace_seconds))
+            ),
             refresh_seconds=float(_env("EMULATOR_REFRESH_SECONDS", str(cls.refresh_seconds))),
             log_flush_seconds=float(_env("EMULATOR_LOG_FLUSH_SECONDS", str(cls.log_flush_seconds))),
             mount_code=_env("EMULATOR_MOUNT_CODE", "0").lower() in ("1", "true", "yes"),

@@ -6,6 +6,11 @@ once, as Lambda answers it (TooManyRequestsException, ReservedFunctionConcurrent
 caller waits up to `throttle_wait_seconds` for an environment to free up (an emulator choice that smooths a
 small machine) before it is throttled with ConcurrentInvocationLimitExceeded.
 
+`cold_start_grace_seconds`: a caller that finds every environment busy first waits that long for one to free
+up, then starts its own (an emulator choice; Lambda starts at once). A cold start here costs about a second of
+CPU that the warm environments need: a short stall made a soak start nine at once, and the CPU they took
+stretched the stall to 4.5 s.
+
 `max_starting` caps the cold starts of one function in flight at once (an emulator choice; Lambda has no such
 cap): past it, a caller waits for the first environment that frees up, a start finishing or a busy one
 released. Ten Python runtimes initialising at once on two cores each take ten times as long, and every
@@ -59,11 +64,13 @@ class EnvironmentPool:
         max_concurrency: int,
         throttle_wait_seconds: float = 3.0,
         max_starting: int | None = None,
+        cold_start_grace_seconds: float = 0.0,
     ) -> None:
         self._factory = factory
         self._max = max(1, max_concurrency)
         self._throttle_wait = throttle_wait_seconds
         self._max_starting = None if max_starting is None else max(1, max_starting)
+        self._grace = max(0.0, cold_start_grace_seconds)
         self._functions: dict[str, _FunctionEnvironments] = {}
         self._stopping: set[asyncio.Task[None]] = set()
         # Longest a caller waits for a reload's environment (Lambda's init limit): then it starts its own.
@@ -93,6 +100,7 @@ class EnvironmentPool:
             None  # from the first time the limit is met: a start-slot wait is not counted
         )
         warm_deadline = loop.time() + self.warm_wait_seconds
+        grace_deadline = loop.time() + self._grace
         async with entry.freed:
             while True:
                 # Starting and running environments count; idle ones are free to take. A lowered cap
@@ -111,6 +119,11 @@ class EnvironmentPool:
                     ):
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(entry.freed.wait(), warm_deadline - loop.time())
+                        continue
+                    if not warming and busy and loop.time() < grace_deadline:
+                        # A busy environment that frees up within the grace serves sooner than a cold start.
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(entry.freed.wait(), grace_deadline - loop.time())
                         continue
                     env = self._factory(config)
                     entry.members.add(env)

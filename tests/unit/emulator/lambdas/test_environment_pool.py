@@ -213,3 +213,49 @@ def test_time_spent_waiting_for_a_start_slot_does_not_count_towards_the_throttle
         await pool.shutdown()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("grace", "released_after", "reused"),
+    [
+        (0.5, 0.05, True),
+        (0.05, None, False),
+        (0.0, 0.05, False),
+    ],
+    ids=[
+        "a busy environment freed within the grace serves the caller",
+        "none freed within the grace: a cold start after it",
+        "no grace: a cold start at once, as Lambda does",
+    ],
+)
+def test_a_caller_finding_every_environment_busy_waits_the_grace_before_a_cold_start(
+    sink: FakeLogSink, grace: float, released_after: float | None, reused: bool
+) -> None:
+    async def scenario() -> None:
+        pool = EnvironmentPool(
+            lambda config: ExecutionEnvironment(config, FakeExecutor(lambda e: e), sink),
+            4,
+            cold_start_grace_seconds=grace,
+        )
+        config = make_config()
+        busy, _ = await pool.acquire(config)
+        await busy.start()
+
+        async def release_later() -> None:
+            if released_after is not None:
+                await asyncio.sleep(released_after)
+                await pool.release(busy)
+
+        releasing = asyncio.ensure_future(release_later())
+        started = asyncio.get_running_loop().time()
+        env, cold = await pool.acquire(config)
+        waited = asyncio.get_running_loop().time() - started
+        assert (env is busy, cold) == (reused, not reused)
+        if not reused and grace:
+            assert (
+                waited >= grace * 0.9
+            )  # the grace was spent before starting (asyncio may wake a tick early)
+        await releasing
+        await pool.shutdown()
+
+    asyncio.run(scenario())
