@@ -82,7 +82,18 @@ def evaluate(policies: Iterable[NamedPolicy], request: Request) -> Decision:
     allow: Decision | None = None
     undecided: dict[bool, Decision] = {}  # is-a-Deny -> the first such statement
     for policy in policies:
-        for index, statement in enumerate(_statements(policy.document)):
+        # moto stores some policies unchecked (a table's resource policy): one may not parse.
+        statements: list[Any]
+        try:
+            statements = _statements(policy.document)
+        except (ValueError, AttributeError):
+            statements = [None]
+        for index, statement in enumerate(statements):
+            if not isinstance(statement, Mapping):
+                # It may hold a Deny: unreadable, it counts as an undecided one (allowed and logged).
+                reason = f"{policy.name} is not a valid policy document"
+                undecided.setdefault(True, Decision(Effect.UNDECIDED, policy.name, reason))
+                continue
             label = f"{policy.name}/{statement.get('Sid') or index}"
             is_deny = statement.get("Effect") == "Deny"
             try:

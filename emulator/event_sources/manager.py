@@ -1,9 +1,9 @@
 """Starts and stops one stream poller per enabled DynamoDB event source mapping, as mappings change.
 
 A mapping reads its stream and sends to its on-failure destination with the function's execution role,
-as Lambda does (lambda/latest/dg/services-dynamodb-eventsourcemapping.html: dynamodb:DescribeStream,
-GetShardIterator, GetRecords, ListStreams, and sqs:SendMessage for a queue destination), when the
-emulator is given `role_clients`; otherwise with the control plane's static keys.
+as Lambda does, when the emulator is given `role_clients`; otherwise with the control plane's static keys.
+The poller calls dynamodb:DescribeStream, GetShardIterator and GetRecords, and sqs:SendMessage for a queue
+destination (Lambda also documents ListStreams: lambda/latest/dg/services-dynamodb-eventsourcemapping.html).
 """
 
 from __future__ import annotations

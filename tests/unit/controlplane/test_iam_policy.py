@@ -325,6 +325,15 @@ def test_the_decision_names_the_statement_that_decided() -> None:
     assert (decision.effect, decision.statement) == (Effect.ALLOW, "b/Read")
 
 
+@pytest.mark.parametrize("document", ["not json", '{"Statement": ["x"]}', '["a list"]'])
+def test_an_unreadable_policy_is_undecided_not_a_crash(document: str) -> None:
+    decision = evaluate([NamedPolicy("resource-policy", document)], Request("dynamodb:GetItem", TABLE))
+    assert (decision.effect, decision.reason) == (
+        Effect.UNDECIDED,
+        "resource-policy is not a valid policy document",
+    )
+
+
 def test_an_undecided_decision_says_why() -> None:
     policy = NamedPolicy("p", {"Statement": [allow(Condition={"StringEquals": {"aws:SourceVpce": "v"}})]})
     decision = evaluate([policy], Request("dynamodb:GetItem", TABLE))
