@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -30,3 +31,16 @@ def prepare(dest: Path, source: Path = REPO_ROOT / "terraform") -> Path:
     if kept is not None:
         lock.write_text(kept)
     return dest
+
+
+def init_fingerprint(config_dir: Path, plugin_dir: str | None) -> str:
+    """What `terraform init` reads: every *.tf / *.tf.json file (module blocks, providers, backend) and the
+    provider mirror. Equal fingerprints mean a second init would change nothing."""
+    digest = hashlib.sha256(f"plugin-dir={plugin_dir or ''}\0".encode())
+    for path in sorted(
+        p for p in config_dir.rglob("*") if p.name.endswith((".tf", ".tf.json")) and p.is_file()
+    ):
+        digest.update(str(path.relative_to(config_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    lock = config_dir / LOCK_FILE
+    digest.update(lock.read_bytes() if lock.is_file() else b"<no lock file>")
+    return digest.hexdigest()

@@ -70,11 +70,25 @@ def start_services(config: StackConfig) -> None:
             current.note = f"started on :{next(iter(needed.values()))} (pid {pid})"
 
 
+# In the data dir, so that removing it (or local-clean) forces the next init.
+INIT_FINGERPRINT = "init-fingerprint"
+
+
 def init_terraform(config: StackConfig) -> None:
+    """terraform init, skipped when no .tf file, lock file or provider mirror changed since the last one."""
     terraform = terraform_for(config)
-    with step("terraform init"):
+    with step("terraform init") as current:
         local_config.prepare(terraform.config_dir)
+        marker = terraform.data_dir / INIT_FINGERPRINT
+        fingerprint = local_config.init_fingerprint(terraform.config_dir, terraform.plugin_dir)
+        if marker.is_file() and marker.read_text() == fingerprint:
+            current.note = "up to date (no .tf file changed)"
+            return
+        marker.unlink(missing_ok=True)
         terraform.init()
+        # After init: it may have written the lock file, which the fingerprint covers.
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(local_config.init_fingerprint(terraform.config_dir, terraform.plugin_dir))
 
 
 def apply_terraform(config: StackConfig, jwt_issuer: str, initialised: bool = False) -> dict[str, object]:
