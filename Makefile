@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/services
 TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
 export TF_PLUGIN_DIR
 
-.PHONY: help venv lint workflow-lint aws-deploy aws-smoke aws-destroy rebuild-read-model unit integration tf-check e2e-cycle test local-up local-watch local-test local-down local-clean bench bench-soak
+.PHONY: help venv lint workflow-lint aws-deploy aws-smoke aws-destroy rebuild-read-model unit integration tf-check e2e-cycle test local-up local-watch local-test local-down local-clean bench bench-edit bench-soak
 
 help: ## List every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -142,8 +142,12 @@ docker-delivery: venv ## Push function images to ENV's ECR repos (or REGISTRY=ho
 docker-test: venv ## Delivery tests (tests/docker): local registry, docker-delivery, aws-deploy on moto; needs Docker
 	DOCKER_TEST_REQUIRED=1 $(PYTEST) -q -m docker tests/docker
 
-bench: venv ## Emulator benchmarks against a running local stack
+bench: venv ## Benchmarks against a running local stack: request path, projection lag, then the edit loop
 	$(BIN)/python bench/gateway_bench.py
+	$(BIN)/python bench/edit_loop_bench.py
+
+bench-edit: venv ## Edit the query handler, make local-up, time until the new code answers; then revert
+	$(BIN)/python bench/edit_loop_bench.py
 
 SOAK_ARGS ?=
 bench-soak: venv ## Soak a running local stack: 10,000 writes at 40/s with reads, a verdict (SOAK_ARGS="--writes N")
