@@ -1,10 +1,12 @@
-"""Benchmark the emulator: GET latency through the full pipeline (JWT included), throughput, start-up time.
+"""Benchmark the request path: GET and POST latency (JWT included), throughput, projection lag, cold start.
 
 Needs a running local stack (`make local-up`). It adds a second HTTP API to the control plane whose
-`GET /v1/catalog/books/{id}` route requires a JWT and integrates the query function (one DynamoDB read),
-selected by `Host: <api-id>.execute-api.localhost`, then removes it again.
+`GET /v1/catalog/books/{id}` and `POST /v1/catalog/books` routes require a JWT and integrate the query and
+command functions, selected by `Host: <api-id>.execute-api.localhost` (no stage throttling), then removes it.
+Projection lag: after each 201, GET polls the new book every 10 ms until it answers 200 (the lag's
+resolution). Cold start: a copy of the query function, created for the bench, invoked once cold, then warm.
 
-    .venv/bin/python bench/gateway_bench.py [--requests 2000] [--concurrency 20] [--seconds 10]
+    .venv/bin/python bench/gateway_bench.py [--requests 2000] [--concurrency 20] [--seconds 10] [--writes 50]
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -41,15 +44,21 @@ from bench.stack import (  # noqa: E402
 )
 from devstack import ports  # noqa: E402
 
-BENCH_ROUTES = {"GET /v1/catalog/books/{id}": "QUERY_FUNCTION"}
+BENCH_ROUTES = {"GET /v1/catalog/books/{id}": "QUERY_FUNCTION", "POST /v1/catalog/books": "COMMAND_FUNCTION"}
+LAG_POLL_S = 0.01
+CLIENTS = (1, 5)  # measured before --concurrency
+
+
+def new_book_body() -> bytes:
+    digits = "978" + f"{uuid.uuid4().int % 10**9:09d}"
+    body = {"title": "Bench", "authors": ["Bench Author"], "isbn": digits + isbn13_check_digit(digits)}
+    return json.dumps(body).encode()
 
 
 def create_book(stack: dict[str, str], bearer: str) -> str:
-    digits = "978" + f"{uuid.uuid4().int % 10**9:09d}"
-    body = {"title": "Bench", "authors": ["Bench Author"], "isbn": digits + isbn13_check_digit(digits)}
     response = requests.post(
         f"{stack['API_URL']}/v1/catalog/books",
-        json=body,
+        data=new_book_body(),
         timeout=15,
         headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"},
     )
@@ -72,11 +81,39 @@ class Target:
     def connect(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection(self.host, self.port, timeout=30)
 
-    def get(self, conn: http.client.HTTPConnection) -> int:
-        conn.request("GET", self.path, headers=self.headers)
+    def get(self, conn: http.client.HTTPConnection, path: str | None = None) -> int:
+        conn.request("GET", path or self.path, headers=self.headers)
         response = conn.getresponse()
         response.read()
         return response.status
+
+    def post(self, conn: http.client.HTTPConnection) -> tuple[int, dict[str, object]]:
+        headers = {**self.headers, "Content-Type": "application/json"}
+        conn.request("POST", "/v1/catalog/books", body=new_book_body(), headers=headers)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+
+
+def measure_post_and_lag(target: Target, count: int) -> tuple[list[float], list[float]]:
+    """POST latency, and for each 201 the time until the new book's GET first answers 200 (ms)."""
+    writes, reads = target.connect(), target.connect()
+    posts, lags = [], []
+    for _ in range(count):
+        started = time.perf_counter()
+        status, body = target.post(writes)
+        created = time.perf_counter()
+        if status != 201:
+            sys.exit(f"unexpected status {status} for a POST: {body}")
+        posts.append((created - started) * 1000)
+        path = f"/v1/catalog/books/{body['id']}"
+        while True:
+            time.sleep(LAG_POLL_S)  # a record cannot be projected the instant its write answers
+            if target.get(reads, path) == 200:
+                break
+            if time.perf_counter() - created > 30:
+                sys.exit(f"book {body['id']} was not projected within 30 s")
+        lags.append((time.perf_counter() - created) * 1000)
+    return posts, lags
 
 
 def measure_latency(target: Target, count: int) -> list[float]:
@@ -144,6 +181,46 @@ def measure_control_plane_read(stack: dict[str, str], book_id: str, count: int =
     return samples
 
 
+def measure_cold_start(stack: dict[str, str], book_id: str) -> tuple[float, float]:
+    """First and second Invoke (ms) of a new function with the query function's image, role and settings."""
+    control, lam = client(stack, "lambda"), client(stack, "lambda", stack["EMULATOR_LAMBDA_URL"])
+    source = control.get_function(FunctionName=stack["QUERY_FUNCTION"])
+    config = source["Configuration"]
+    name = f"bench-cold-{uuid.uuid4().hex[:6]}"
+    control.create_function(
+        FunctionName=name,
+        PackageType="Image",
+        Code={"ImageUri": source["Code"]["ImageUri"]},
+        Role=config["Role"],
+        Timeout=config["Timeout"],
+        MemorySize=config["MemorySize"],
+        Environment={"Variables": config.get("Environment", {}).get("Variables", {})},
+        ImageConfig=config.get("ImageConfigResponse", {}).get("ImageConfig", {}),
+    )
+    event = json.dumps(
+        {
+            "version": "2.0",
+            "routeKey": "GET /v1/catalog/books/{id}",
+            "rawPath": f"/v1/catalog/books/{book_id}",
+            "pathParameters": {"id": book_id},
+            "headers": {},
+            "requestContext": {"http": {"method": "GET"}, "requestId": uuid.uuid4().hex},
+        }
+    )
+    try:
+        timings = []
+        for _ in range(2):
+            started = time.perf_counter()
+            answer = lam.invoke(FunctionName=name, Payload=event)
+            timings.append((time.perf_counter() - started) * 1000)
+            payload = json.loads(answer["Payload"].read())
+            if answer.get("FunctionError") or payload.get("statusCode") != 200:
+                sys.exit(f"the cold-start function answered {payload}")
+        return timings[0], timings[1]
+    finally:
+        control.delete_function(FunctionName=name)
+
+
 def measure_startup(stack: dict[str, str]) -> float:
     port, lambda_port = ports.free_ports("127.0.0.1", 2)
     env = {
@@ -177,6 +254,35 @@ def measure_startup(stack: dict[str, str]) -> float:
         proc.wait(timeout=10)
 
 
+def write_table(result: dict[str, Any]) -> None:
+    """The figures a user feels, one row each, with the issue's target beside them."""
+    targets = result["targets"]
+    rows = [
+        (
+            "GET p50 / p95 / p99 (JWT route)",
+            "{get_jwt_p50_ms} / {get_jwt_p95_ms} / {get_jwt_p99_ms} ms",
+            f"p50 <= {targets['p50_ms']} ms",
+        ),
+        ("  of which control-plane GetItem p50", "{control_plane_getitem_p50_ms} ms", ""),
+        ("  of which pipeline overhead p50", "{pipeline_overhead_p50_ms} ms", ""),
+        (
+            "requests/s at " + ", ".join(result["throughput_rps_by_clients"]) + " clients",
+            ", ".join(str(v) for v in result["throughput_rps_by_clients"].values()),
+            f">= {targets['rps']} at {result['concurrency']}",
+        ),
+        ("POST p50 (JWT route)", "{post_jwt_p50_ms} ms", ""),
+        (
+            "projection lag p50 / max ({projection_lag_samples} writes)",
+            "{projection_lag_p50_ms} / {projection_lag_max_ms} ms",
+            f"p50 <= {targets['projection_lag_p50_ms']} ms",
+        ),
+        ("cold start: first / warm invoke", "{cold_start_first_invoke_ms} / {warm_invoke_ms} ms", ""),
+        ("emulator start to ready", "{emulator_start_to_ready_s} s", f"<= {targets['start_s']} s"),
+    ]
+    for label, value, target in rows:
+        sys.stdout.write(f"{label.format(**result):<44} {value.format(**result):<28} {target}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -184,6 +290,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--writes", type=int, default=50, help="POSTs timed, each with its projection lag")
     parser.add_argument("--client", choices=["auto", "wrk", "threads"], default="auto")
     args = parser.parse_args()
 
@@ -203,29 +310,43 @@ def main() -> None:
         assert unauthenticated.getresponse().status == 401, "the bench route must require a JWT"
 
         samples = measure_latency(target, args.requests)
+        posts, lags = measure_post_and_lag(target, args.writes)
         use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
         measure = measure_throughput_wrk if use_wrk else measure_throughput_threads
-        rps, errors = measure(target, args.concurrency, args.seconds)
+        throughput = {
+            clients: measure(target, clients, args.seconds) for clients in (*CLIENTS, args.concurrency)
+        }
     finally:
         delete_bench_api(stack, api)
+    cold_ms, warm_ms = measure_cold_start(stack, book_id)
     startup = measure_startup(stack)
     control_plane = statistics.median(measure_control_plane_read(stack, book_id))
 
     quantiles = statistics.quantiles(samples, n=100)
+    rps, errors = throughput[args.concurrency]
     result = {
         "get_jwt_p50_ms": round(statistics.median(samples), 2),
-        "get_jwt_p90_ms": round(quantiles[89], 2),
+        "get_jwt_p95_ms": round(quantiles[94], 2),
         "get_jwt_p99_ms": round(quantiles[98], 2),
         "throughput_rps": round(rps, 1),
         "throughput_errors": errors,
         "concurrency": args.concurrency,
+        "throughput_rps_by_clients": {str(n): round(r, 1) for n, (r, _) in throughput.items()},
+        "throughput_errors_by_clients": {str(n): e for n, (_, e) in throughput.items()},
         "throughput_client": "wrk" if use_wrk else "python threads",
+        "post_jwt_p50_ms": round(statistics.median(posts), 2),
+        "projection_lag_p50_ms": round(statistics.median(lags), 1),
+        "projection_lag_max_ms": round(max(lags), 1),
+        "projection_lag_samples": len(lags),
+        "cold_start_first_invoke_ms": round(cold_ms, 1),
+        "warm_invoke_ms": round(warm_ms, 1),
         "emulator_start_to_ready_s": round(startup, 2),
         # What the function's one read costs by itself; the rest of p50 is gateway, JWT, runtime and handler.
         "control_plane_getitem_p50_ms": round(control_plane, 2),
         "pipeline_overhead_p50_ms": round(statistics.median(samples) - control_plane, 2),
-        "targets": {"p50_ms": 5, "rps": 300, "start_s": 2},
+        "targets": {"p50_ms": 5, "rps": 300, "projection_lag_p50_ms": 150, "start_s": 1},
     }
+    write_table(result)
     sys.stdout.write(json.dumps(result, indent=2) + "\n")
 
 

@@ -32,10 +32,11 @@ def pid_dir(stack: Mapping[str, str]) -> Path:
     return Path(log_dir).parent / "pids" if log_dir else StackConfig.from_env().pid_dir
 
 
-def client(stack: Mapping[str, str], service: str) -> Any:
+def client(stack: Mapping[str, str], service: str, endpoint_url: str | None = None) -> Any:
+    """A boto3 client of the control plane (or of `endpoint_url`, e.g. the emulator's Lambda API)."""
     return boto3.client(
         service,
-        endpoint_url=stack["AWS_ENDPOINT_URL"],
+        endpoint_url=endpoint_url or stack["AWS_ENDPOINT_URL"],
         region_name=stack.get("AWS_REGION", "us-east-1"),
         aws_access_key_id="test",
         aws_secret_access_key="test",
