@@ -47,8 +47,9 @@ lint: venv workflow-lint ## ruff, mypy, terraform fmt, actionlint
 workflow-lint: $(TOOLS)/actionlint/.installed ## actionlint on .github/workflows
 	$(TOOLS)/actionlint/bin/actionlint .github/workflows/*.yml
 
-unit: venv ## Fast unit tests (no servers, no AWS)
-	$(PYTEST) -q tests/unit
+UNIT_WORKERS ?= 2
+unit: venv ## Fast unit tests (no servers, no AWS), on UNIT_WORKERS xdist workers
+	$(PYTEST) -q -n $(UNIT_WORKERS) tests/unit
 
 # Integration files are independent (each starts its own servers on free ports): xdist runs them a file per
 # worker. The change matrix, one stack edited row by row, is the longest file and sets the wall time.
@@ -78,7 +79,14 @@ local-clean: local-down ## local-down, then remove .local/
 e2e-cycle: venv ## local-up on free ports, local-test, local-down (always)
 	$(BIN)/python -m devstack cycle
 
-test: lint unit integration tf-check e2e-cycle ## Everything: lint, unit, integration, terraform checks, e2e cycle
+# The three virtualenvs install side by side; lint, unit and tf-check run first (they fail in seconds); then
+# the integration suite and the e2e cycle, which spends most of its time in the provider's waiters, run side by
+# side, each printing its output when it ends (-O).
+test: ## Everything: lint, unit, terraform checks, then integration and the e2e cycle side by side
+	@$(MAKE) --no-print-directory -j3 venv $(TOOLS)/checkov/.installed $(TOOLS)/actionlint/.installed
+	@$(MAKE) --no-print-directory lint unit tf-check
+	@echo "integration and e2e-cycle run side by side; each prints its output when it ends"
+	@$(MAKE) --no-print-directory -j2 -O integration e2e-cycle
 
 ENV ?= dev
 aws-deploy: venv ## Apply terraform/ to AWS as environment ENV (needs make docker-delivery first)
