@@ -1,18 +1,22 @@
 """WSGI middleware in front of moto: calls signed with a role session's keys are authorized as IAM would.
 
 Who is checked: only requests signed with an access key that moto's STS issued (AssumeRole), i.e. function
-code running as its execution role. Terraform, the emulator and tests sign with static keys, which act as
-the account's administrator, as before. A request signed with LAMBDA_SERVICE_ACCESS_KEY is the Lambda
+code running as its execution role, or a deployer's role session (the deploy-role proof,
+tests/integration/terraform/test_deploy_role.py). Terraform, the emulator and tests sign with static keys,
+which act as the account's administrator, as before. A request signed with LAMBDA_SERVICE_ACCESS_KEY is the Lambda
 service assuming an execution role: its AssumeRole is checked against the role's trust policy with the
 principal {"Service": "lambda.amazonaws.com"}.
 
 Policies are read from moto on every call, so a re-applied policy takes effect on the next call: the role's
 inline and attached managed policies, and the resource's own policy where moto keeps one (a DynamoDB table's
-or stream's resource-based policy, an SQS queue policy). Within one account, an Allow in either is enough
-and a Deny in either wins, so both are evaluated as one set, the resource policy's statements applying only
-where their Principal names the role or its session (reference_policies_evaluation-logic_policy-eval-basics
-.html). KMS key policies are not read: a KMS call no identity policy allows is undecided (allowed, logged),
-since the key policy may grant it; an explicit Deny still denies.
+or stream's resource-based policy, an SQS queue policy, a KMS key policy). Within one account, an Allow in
+either is enough and a Deny in either wins, so both are evaluated as one set, the resource policy's
+statements applying only where their Principal names the role or its session (reference_policies_evaluation
+-logic_policy-eval-basics.html). For a KMS key that is exact when its key policy delegates to the account's
+IAM policies (a root principal statement), as every key of this stack's does. KMS grants are not read (the
+stack's roles get nothing through one). A KMS call on a key whose policy cannot be read (an alias or key
+moto no longer has) that no identity policy allows is undecided (allowed, logged); an explicit Deny still
+denies.
 
 Modes (IAM_MODE): `enforce` answers a denied call with the service's AccessDenied error; `log` lets it
 through; both record every decision, one JSON line each, in the CloudWatch Logs group DECISION_LOG_GROUP,
@@ -43,8 +47,11 @@ MODES = ("enforce", "log", "off")
 LAMBDA_SERVICE_ACCESS_KEY = "LAMBDASERVICEPRINCIPAL"
 LAMBDA_SERVICE_PRINCIPAL = "lambda.amazonaws.com"
 DECISION_LOG_GROUP = "/emulator/iam/decisions"
-# The name a resource's own policy has in decisions: "resource-policy/<Sid>".
+# The name a resource's own policy has in decisions: "resource-policy/<Sid>"; a KMS key's, "key-policy/<Sid>".
 RESOURCE_POLICY = "resource-policy"
+KEY_POLICY = "key-policy"
+# The statement of a call AWS allows to every caller (sts:GetCallerIdentity).
+NO_PERMISSION_NEEDED = "(no permission needed)"
 
 WSGIApp = Callable[..., Iterable[bytes]]
 
@@ -110,7 +117,7 @@ class MotoDirectory:
 
     def resource_policies(self, resource: str) -> list[NamedPolicy]:
         """The resource's own policy where moto keeps one: a DynamoDB table's (covering its indexes) or
-        stream's, or an SQS queue's."""
+        stream's, an SQS queue's, or a KMS key's."""
         parts = resource.split(":", 5)
         if len(parts) < 6 or not parts[3] or not parts[4]:
             return []
@@ -127,7 +134,33 @@ class MotoDirectory:
             queue = sqs_backends[account][region].queues.get(name)
             document = queue.policy if queue is not None else None
             return [NamedPolicy(RESOURCE_POLICY, document)] if document else []
+        if service == "kms" and name.startswith("key/"):
+            from moto.kms.models import kms_backends
+
+            key = kms_backends[account][region].keys.get(name.removeprefix("key/"))
+            return [NamedPolicy(KEY_POLICY, key.policy)] if key is not None and key.policy else []
         return []
+
+    # -- what iam_control_requests.Lookup reads: names and condition keys from moto's state ----------
+
+    def role_arn(self, account: str, name: str) -> str | None:
+        role = self.role(account, name)
+        return str(role.arn) if role is not None else None
+
+    def mapping_function(self, region: str, account: str, uuid: str) -> str | None:
+        from moto.awslambda.models import lambda_backends
+
+        mapping = lambda_backends[account][region].get_event_source_mapping(uuid)
+        return str(mapping.function_arn) if mapping is not None else None
+
+    def key_arn(self, region: str, account: str, key: str) -> str | None:
+        from moto.kms.models import kms_backends
+
+        try:  # an AWS alias (alias/aws/dynamodb) moto makes its key for, as the call itself will
+            found = kms_backends[account][region].describe_key(key)
+        except Exception:  # moto's NotFoundException (a deleted alias) or KeyError
+            return None
+        return str(found.arn)
 
     def trust_policy(self, account: str, role_name: str) -> list[NamedPolicy] | None:
         role = self.role(account, role_name)
@@ -183,7 +216,7 @@ class IamGate:
             environ.get("QUERY_STRING", ""),
             body,
             environ.get("CONTENT_TYPE", ""),
-        )
+        ) or iam_requests.rest_operation_name(signing, environ.get("REQUEST_METHOD", ""), _raw_path(environ))
         if is_service:
             refusal = self._service_assume_role(signing, op, body)
         else:
@@ -203,8 +236,19 @@ class IamGate:
         policies = self._directory.identity_policies(session.account, session.role_name)
         context = _request_context(session, signing, environ)
         refusal = None
-        for needed in iam_requests.authorizations(signing, op, body, session.account):
-            if needed.resource is None:
+        found = iam_requests.authorizations(
+            signing,
+            op,
+            body,
+            session.account,
+            method=environ.get("REQUEST_METHOD", ""),
+            raw_path=_raw_path(environ),
+            lookup=self._directory,
+        )
+        for needed in found:
+            if not needed.needs_permission:
+                decision = Decision(Effect.ALLOW, NO_PERMISSION_NEEDED)
+            elif needed.resource is None:
                 decision = Decision(Effect.UNDECIDED, reason=f"no resource is known for {needed.action}")
             else:
                 request = Request(
@@ -212,11 +256,15 @@ class IamGate:
                     needed.resource,
                     {**context, **needed.context},
                     principal={"AWS": (session.role_arn, session.arn)},
+                    known=needed.known,
                 )
-                decision = iam_policy.evaluate(
-                    policies + self._directory.resource_policies(needed.resource), request
-                )
-                if decision.effect is Effect.IMPLICIT_DENY and needed.action.lower().startswith("kms:"):
+                own = self._directory.resource_policies(needed.resource)
+                decision = iam_policy.evaluate(policies + own, request)
+                if (
+                    decision.effect is Effect.IMPLICIT_DENY
+                    and needed.action.lower().startswith("kms:")
+                    and not any(p.name == KEY_POLICY for p in own)
+                ):
                     # A key policy can grant the role directly; unread, it must not turn into a deny.
                     decision = Decision(Effect.UNDECIDED, reason="the KMS key policy is not read")
             self._record(session, signing, op, needed.action, needed.resource or "", decision)
@@ -289,6 +337,13 @@ def wrap(app: WSGIApp, mode: str) -> WSGIApp:
     return app if mode == "off" else IamGate(app, mode)
 
 
+def _raw_path(environ: dict[str, Any]) -> str:
+    """The request's path as sent (percent-encoded): a REST path parameter may hold an encoded `/`."""
+    from urllib.parse import quote
+
+    return str(environ.get("REQUEST_URI") or quote(environ.get("PATH_INFO", "/"))).partition("?")[0]
+
+
 def _read_body(environ: dict[str, Any]) -> bytes:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -322,7 +377,7 @@ def _denied_message(principal: str, action: str, resource: str, decision: Decisi
     if decision.effect is Effect.EXPLICIT_DENY:
         kind = (
             "a resource-based"
-            if decision.statement.startswith(f"{RESOURCE_POLICY}/")
+            if decision.statement.startswith((f"{RESOURCE_POLICY}/", f"{KEY_POLICY}/"))
             else "an identity-based"
         )
         return f"{head} with an explicit deny in {kind} policy"

@@ -52,6 +52,9 @@ class Request:
     # For trust and resource policies: the caller's identities by kind, e.g. {"Service": "lambda.amazonaws.com"}
     # or {"AWS": (role ARN, role session ARN)}.
     principal: Mapping[str, str | Sequence[str]] | None = None
+    # Condition keys beyond KNOWN_KEYS for which `context` is complete for this request (lower case; a
+    # trailing `/*` covers a family, e.g. aws:requesttag/*): one missing from `context` is absent, as on AWS.
+    known: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ def _applies(statement: Mapping[str, Any], request: Request) -> bool:
         return False
     if not _element_matches(statement, "Resource", request.resource, _resource_matches):
         return False
-    return _conditions_hold(statement.get("Condition") or {}, request.context)
+    return _conditions_hold(statement.get("Condition") or {}, request.context, request.known)
 
 
 def _element_matches(statement: Mapping[str, Any], element: str, value: str, matches: Any) -> bool:
@@ -192,25 +195,29 @@ def _wildcard(pattern: str, value: str, *, fold: bool) -> bool:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _conditions_hold(conditions: Mapping[str, Any], context: Mapping[str, Sequence[str]]) -> bool:
+def _conditions_hold(
+    conditions: Mapping[str, Any], context: Mapping[str, Sequence[str]], known: frozenset[str]
+) -> bool:
     folded = {key.lower(): list(values) for key, values in context.items()}
     for operator, keys in conditions.items():
         if not isinstance(keys, Mapping):
             raise _Undecidable(f"malformed condition block {operator}")
         for key, expected in keys.items():
-            if not _condition_holds(operator, key, _listed(expected), folded):
+            if not _condition_holds(operator, key, _listed(expected), folded, known):
                 return False  # every operator, and every key under it, must hold (AND)
     return True
 
 
-def _condition_holds(operator: str, key: str, expected: list[str], context: dict[str, list[str]]) -> bool:
+def _condition_holds(
+    operator: str, key: str, expected: list[str], context: dict[str, list[str]], known: frozenset[str]
+) -> bool:
     qualifier, _, base = operator.rpartition(":")
     if_exists = base.endswith("IfExists")
     base = base.removesuffix("IfExists")
     if qualifier not in ("", "ForAnyValue", "ForAllValues"):
         raise _Undecidable(f"unknown set operator {qualifier}")
     lowered = key.lower()
-    if lowered not in KNOWN_KEYS:
+    if not _is_known(lowered, known):
         raise _Undecidable(f"condition key {key} is not in this emulator's request context")
     actual = context.get(lowered)
     if base == "Null":
@@ -229,6 +236,12 @@ def _condition_holds(operator: str, key: str, expected: list[str], context: dict
     if qualifier == "ForAnyValue":
         return any(_any_match(compare, negated, value, expected) for value in actual)
     return any(_any_match(compare, negated, value, expected) for value in actual)
+
+
+def _is_known(key: str, known: frozenset[str]) -> bool:
+    if key in KNOWN_KEYS or key in known:
+        return True
+    return any(k.endswith("/*") and key.startswith(k[:-1]) for k in known)
 
 
 def _any_match(compare: Any, negated: bool, value: str, expected: list[str]) -> bool:
@@ -297,7 +310,7 @@ _NEGATED = frozenset(_NEGATED_OF)
 
 # Keys the gate puts in the request context whenever AWS would (lower case). A key outside this set is
 # UNDECIDED, not missing: the gate cannot tell whether AWS would have had it. Tag keys (aws:RequestTag/...,
-# aws:ResourceTag/...) are outside it: the gate reads no tags.
+# aws:ResourceTag/...) and service keys are outside it: a request that reads them says so (Request.known).
 KNOWN_KEYS = frozenset(
     {
         "aws:principalarn",

@@ -5,7 +5,8 @@ Resources follow the services' authorization references (service-authorization/l
   authorized per item as the underlying PutItem, UpdateItem, DeleteItem, ConditionCheckItem or GetItem,
   with dynamodb:EnclosingOperation set (amazondynamodb/latest/developerguide/transaction-apis-iam.html).
 - CloudWatch Logs: `log-group:<group>:log-stream:<stream>` for CreateLogStream and PutLogEvents.
-- SQS: the queue's ARN, built from its URL. KMS: the key's ARN (an alias cannot be resolved here).
+- SQS: the queue's ARN, built from its URL (CreateQueue: its name).
+- ECR, Lambda, IAM, API Gateway v2, the rest of Logs, KMS and STS: controlplane/iam_control_requests.py.
 
 An operation this module cannot name a resource for returns `resource=None`: the gate then allows and logs
 it as undecided, rather than guess a resource and deny.
@@ -17,8 +18,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
+
+if TYPE_CHECKING:  # it builds on this module's types: imported where it is called
+    from controlplane.iam_control_requests import Lookup
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
@@ -37,6 +41,17 @@ class Authorization:
     action: str
     resource: str | None
     context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # extra condition keys
+    # Condition keys (lower case; `<prefix>/*` covers a family) for which `context` is complete: one of them
+    # missing from it is absent from the request, as on AWS, rather than undecided (iam_policy.KNOWN_KEYS).
+    known: frozenset[str] = frozenset()
+    needs_permission: bool = True  # False: AWS allows it to every caller (sts:GetCallerIdentity)
+
+
+def rest_operation_name(signing: Signer, method: str, raw_path: str) -> str:
+    """A REST request's operation (Lambda, API Gateway v2), "" when none matches."""
+    from controlplane import iam_control_requests
+
+    return iam_control_requests.rest_op(signing, method, raw_path)
 
 
 def signer(authorization_header: str) -> Signer | None:
@@ -60,8 +75,20 @@ def form(body: bytes) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
 
 
-def authorizations(signing: Signer, op: str, body: bytes, account: str) -> list[Authorization]:
-    """Every (action, resource) the request needs; one row with resource None when unknown."""
+def authorizations(
+    signing: Signer,
+    op: str,
+    body: bytes,
+    account: str,
+    *,
+    method: str = "POST",
+    raw_path: str = "/",
+    lookup: Lookup | None = None,
+) -> list[Authorization]:
+    """Every (action, resource) the request needs; one row with resource None when unknown.
+
+    `lookup` reads what a resource's name or a condition key needs from the control plane's state (a role's
+    path, an alias's key, a mapping's function); `method` and `raw_path` name a REST request's operation."""
     params = _json(body)
     arn = f"arn:aws:{{service}}:{signing.region}:{account}:"
     service = signing.service
@@ -73,17 +100,26 @@ def authorizations(signing: Signer, op: str, body: bytes, account: str) -> list[
             Authorization(f"logs:{op}", f"{arn.format(service='logs')}log-group:{group}:log-stream:{stream}")
         ]
     if service == "sqs":
-        url = params.get("QueueUrl") or form(body).get("QueueUrl", "")
-        name = urlparse(url).path.rstrip("/").rpartition("/")[2]
-        return [Authorization(f"sqs:{op}", f"{arn.format(service='sqs')}{name}" if name else None)]
-    if service == "kms":
-        key = str(params.get("KeyId", ""))
-        if key.startswith("arn:") and ":key/" in key:
-            return [Authorization(f"kms:{op}", key)]
-        if re.fullmatch(r"[0-9a-f-]{36}|mrk-[0-9a-f]{32}", key):
-            return [Authorization(f"kms:{op}", f"{arn.format(service='kms')}key/{key}")]
-        return [Authorization(f"kms:{op}", None)]
-    return [Authorization(f"{service}:{op}", None)]
+        return _sqs(op, params, body, arn.format(service="sqs"))
+    from controlplane import iam_control_requests
+
+    found = iam_control_requests.authorizations(signing, op, body, account, params, method, raw_path, lookup)
+    return found if found is not None else [Authorization(f"{service}:{op}", None)]
+
+
+def _sqs(op: str, params: dict[str, Any], body: bytes, prefix: str) -> list[Authorization]:
+    query = form(body) if not params else {}
+    url = params.get("QueueUrl") or query.get("QueueUrl", "")
+    name = (
+        urlparse(url).path.rstrip("/").rpartition("/")[2] or params.get("QueueName") or query.get("QueueName")
+    )
+    resource = f"{prefix}{name}" if name else None
+    found = [Authorization(f"sqs:{op}", resource)]
+    if op == "CreateQueue" and (params.get("tags") or any(k.startswith("Tag.") for k in query)):
+        # "To be able to tag a queue on creation, you must have the sqs:CreateQueue and sqs:TagQueue
+        # permissions" (AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html).
+        found.append(Authorization("sqs:TagQueue", resource))
+    return found
 
 
 def _json(body: bytes) -> dict[str, Any]:

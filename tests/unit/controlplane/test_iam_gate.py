@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from controlplane.iam_gate import LAMBDA_SERVICE_ACCESS_KEY, RESOURCE_POLICY, IamGate, Session
+from controlplane.iam_gate import (
+    KEY_POLICY,
+    LAMBDA_SERVICE_ACCESS_KEY,
+    NO_PERMISSION_NEEDED,
+    RESOURCE_POLICY,
+    IamGate,
+    Session,
+)
 from controlplane.iam_policy import NamedPolicy
 from emulator.lambdas import role_credentials
 
@@ -17,6 +24,7 @@ ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/fn-role"
 TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/books"
 SESSION_KEY = "ASIASESSION"
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0b1c6d3e-1111-2222-3333-444455556666"
 READ_BOOKS = {
     "Statement": [{"Sid": "Read", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE}]
 }
@@ -34,6 +42,7 @@ class FakeDirectory:
     policies: list[NamedPolicy] = field(default_factory=lambda: [NamedPolicy("fn-policy", READ_BOOKS)])
     trust: dict[str, Any] | None = field(default_factory=lambda: TRUST_LAMBDA)
     resource: dict[str, Any] | None = None  # the table's resource-based policy
+    key_policy: dict[str, Any] | None = None  # KEY's policy
     records: list[dict[str, Any]] = field(default_factory=list)
 
     def session(self, access_key: str) -> Session | None:
@@ -46,6 +55,8 @@ class FakeDirectory:
         return None if self.trust is None else [NamedPolicy("trust-policy", self.trust)]
 
     def resource_policies(self, resource: str) -> list[NamedPolicy]:
+        if resource == KEY and self.key_policy is not None:
+            return [NamedPolicy(KEY_POLICY, self.key_policy)]
         table = resource.split("/index/")[0]
         return [NamedPolicy(RESOURCE_POLICY, self.resource)] if self.resource and table == TABLE else []
 
@@ -299,9 +310,6 @@ def test_a_resource_policy_in_the_same_account_allows_or_denies_alongside_the_id
         assert json.loads(body)["Message"].endswith("with an explicit deny in a resource-based policy")
 
 
-KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0b1c6d3e-1111-2222-3333-444455556666"
-
-
 @pytest.mark.parametrize(
     ("policies", "status", "decision"),
     [
@@ -315,11 +323,64 @@ def test_a_kms_call_is_never_denied_for_want_of_the_key_policy(
     policies: list[dict[str, Any]], status: str, decision: str
 ) -> None:
     directory = FakeDirectory(policies=[NamedPolicy("fn-policy", {"Statement": policies})])
-    environ = _dynamodb_call(SESSION_KEY, "Decrypt", {"KeyId": KEY})
-    environ["HTTP_AUTHORIZATION"] = environ["HTTP_AUTHORIZATION"].replace("/dynamodb/", "/kms/")
-    environ["HTTP_X_AMZ_TARGET"] = "TrentService.Decrypt"
-    got, _, _ = _call(IamGate(Moto(), "enforce", directory), environ)
+    got, _, _ = _call(IamGate(Moto(), "enforce", directory), _kms_call("Decrypt", {"KeyId": KEY}))
     assert (got, directory.records[0]["decision"]) == (status, decision)
+
+
+def _kms_call(op: str, params: dict[str, Any]) -> dict[str, Any]:
+    environ = _dynamodb_call(SESSION_KEY, op, params)
+    environ["HTTP_AUTHORIZATION"] = environ["HTTP_AUTHORIZATION"].replace("/dynamodb/", "/kms/")
+    environ["HTTP_X_AMZ_TARGET"] = f"TrentService.{op}"
+    return environ
+
+
+ROOT_AND_ROLE_KEY_POLICY = {
+    "Statement": [
+        {
+            "Sid": "Root",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "kms:*",
+        },
+        {"Sid": "Deployer", "Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "kms:DescribeKey"},
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("op", "status", "decided"),
+    [
+        ("DescribeKey", "200 OK", ("allow", f"{KEY_POLICY}/Deployer")),
+        ("ScheduleKeyDeletion", "403 Forbidden", ("implicit-deny", "")),
+    ],
+    ids=["the key policy names the role: allowed", "a read key policy grants nothing else: denied"],
+)
+def test_a_kms_call_is_decided_with_the_keys_own_policy_when_it_is_read(
+    op: str, status: str, decided: tuple[str, str]
+) -> None:
+    directory = FakeDirectory(policies=[], key_policy=ROOT_AND_ROLE_KEY_POLICY)
+    got, _, _ = _call(IamGate(Moto(), "enforce", directory), _kms_call(op, {"KeyId": KEY}))
+    assert (got, (directory.records[0]["decision"], directory.records[0]["statement"])) == (status, decided)
+
+
+def test_get_caller_identity_is_allowed_even_under_an_explicit_deny() -> None:
+    directory = FakeDirectory(
+        policies=[NamedPolicy("p", {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})]
+    )
+    body = b"Action=GetCallerIdentity&Version=2011-06-15"
+    environ = {
+        "HTTP_AUTHORIZATION": f"AWS4-HMAC-SHA256 Credential={SESSION_KEY}/20261203/us-east-1/sts/aws4_request, Signature=x",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "QUERY_STRING": "",
+    }
+    got, _, _ = _call(IamGate(Moto(), "enforce", directory), environ)
+    assert (got, directory.records[0]["decision"], directory.records[0]["statement"]) == (
+        "200 OK",
+        "allow",
+        NO_PERMISSION_NEEDED,
+    )
 
 
 TRUST_CASES = [

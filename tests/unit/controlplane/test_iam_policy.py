@@ -267,6 +267,41 @@ CASES = [
         Request("dynamodb:GetItem", TABLE),
         Effect.EXPLICIT_DENY,
     ),
+    (
+        "a tag key the request is known to lack is false (ListAliases under a RequestTag condition)",
+        [allow("kms:*", "*", Condition={"StringEquals": {"aws:RequestTag/Project": "books-cqrs"}})],
+        Request("kms:ListAliases", "*", known=frozenset({"aws:requesttag/*", "aws:tagkeys"})),
+        Effect.IMPLICIT_DENY,
+    ),
+    (
+        "a request's tag matches its RequestTag condition",
+        [allow("kms:*", "*", Condition={"StringEquals": {"aws:RequestTag/Project": "books-cqrs"}})],
+        Request(
+            "kms:CreateKey",
+            "*",
+            {"aws:RequestTag/Project": ["books-cqrs"]},
+            known=frozenset({"aws:requesttag/*"}),
+        ),
+        Effect.ALLOW,
+    ),
+    (
+        "a tag key the request may or may not carry stays undecided",
+        [allow("kms:*", "*", Condition={"StringEquals": {"aws:RequestTag/Project": "books-cqrs"}})],
+        Request("kms:ListAliases", "*"),
+        Effect.UNDECIDED,
+    ),
+    (
+        "a service key the action does not take is false (GetEventSourceMapping under lambda:FunctionArn)",
+        [
+            allow(
+                "lambda:*",
+                "*",
+                Condition={"ArnLike": {"lambda:FunctionArn": "arn:aws:lambda:*:*:function:*"}},
+            )
+        ],
+        Request("lambda:GetEventSourceMapping", "*", known=frozenset({"lambda:functionarn"})),
+        Effect.IMPLICIT_DENY,
+    ),
 ]
 
 
