@@ -416,6 +416,15 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
+    # terraform/modules/kms_key's data.aws_iam_session_context reads the role behind the session with iam:GetRole:
+    # an assumed-role ARN carries no role path (hashicorp/terraform-provider-aws#19957). Reading only; the role's
+    # changes stay denied (DenyChangingOwnRole).
+    sid       = "ReadOwnRole"
+    actions   = ["iam:GetRole"]
+    resources = ["arn:${local.partition}:iam::${local.account_id}:role/${each.value.name}"]
+  }
+
+  statement {
     sid       = "PassFunctionRolesToLambda"
     actions   = ["iam:PassRole"]
     resources = ["arn:${local.partition}:iam::${local.account_id}:role/${each.value.name_pattern}"]
