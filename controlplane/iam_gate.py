@@ -16,7 +16,7 @@ statements applying only where their Principal names the role or its session (re
 IAM policies (a root principal statement), as every key of this stack's does. KMS grants are not read (the
 stack's roles get nothing through one). A KMS call on a key whose policy cannot be read (an alias or key
 moto no longer has) that no identity policy allows is undecided (allowed, logged); an explicit Deny still
-denies.
+denies. A KMS call on "*" or on an alias is decided by the identity policies alone, as on AWS.
 
 Modes (IAM_MODE): `enforce` answers a denied call with the service's AccessDenied error; `log` lets it
 through; both record every decision, one JSON line each, in the CloudWatch Logs group DECISION_LOG_GROUP,
@@ -262,10 +262,13 @@ class IamGate:
                 decision = iam_policy.evaluate(policies + own, request)
                 if (
                     decision.effect is Effect.IMPLICIT_DENY
+                    and ":key/" in needed.resource
                     and needed.action.lower().startswith("kms:")
                     and not any(p.name == KEY_POLICY for p in own)
                 ):
-                    # A key policy can grant the role directly; unread, it must not turn into a deny.
+                    # A key policy can grant the role directly; unread, it must not turn into a deny. Only
+                    # IAM policies grant the calls on "*" or on an alias (ListAliases, CreateKey, the alias
+                    # side of CreateAlias: kms/latest/developerguide/alias-access.html).
                     decision = Decision(Effect.UNDECIDED, reason="the KMS key policy is not read")
             self._record(session, signing, op, needed.action, needed.resource or "", decision)
             if decision.denied and refusal is None:

@@ -69,7 +69,7 @@ class NamedPolicy:
 class Decision:
     effect: Effect
     statement: str = ""  # "<policy>/<Sid or statement index>" that decided; empty for an implicit deny
-    reason: str = ""  # why it is UNDECIDED
+    reason: str = ""  # why it is UNDECIDED; for an IMPLICIT_DENY, the Allow whose Condition failed, if any
 
     @property
     def denied(self) -> bool:
@@ -84,6 +84,7 @@ def evaluate(policies: Iterable[NamedPolicy], request: Request) -> Decision:
     """Evaluate `request` against every statement of `policies` (identity or resource policies alike)."""
     allow: Decision | None = None
     undecided: dict[bool, Decision] = {}  # is-a-Deny -> the first such statement
+    near = ""  # for an implicit deny: the first Allow that names the action and resource but whose Condition fails
     for policy in policies:
         # moto stores some policies unchecked (a table's resource policy): one may not parse.
         statements: list[Any]
@@ -108,8 +109,10 @@ def evaluate(policies: Iterable[NamedPolicy], request: Request) -> Decision:
                 return Decision(Effect.EXPLICIT_DENY, label)
             if applies:
                 allow = allow or Decision(Effect.ALLOW, label)
+            elif not is_deny and not near and _applies({**statement, "Condition": {}}, request):
+                near = f"{label} grants it, but its Condition does not hold"
     # A Deny that might apply outranks any Allow; an Allow that might apply outranks the implicit deny.
-    return undecided.get(True) or allow or undecided.get(False) or Decision(Effect.IMPLICIT_DENY)
+    return undecided.get(True) or allow or undecided.get(False) or Decision(Effect.IMPLICIT_DENY, reason=near)
 
 
 def _statements(document: str | Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -363,6 +363,18 @@ def test_a_kms_call_is_decided_with_the_keys_own_policy_when_it_is_read(
     assert (got, (directory.records[0]["decision"], directory.records[0]["statement"])) == (status, decided)
 
 
+def test_a_kms_call_on_no_key_is_denied_without_an_identity_grant() -> None:
+    # ListAliases is granted by IAM policies only (kms/latest/developerguide/alias-access.html): no key policy
+    # could allow it, so the unread-key-policy exception does not apply.
+    directory = FakeDirectory(policies=[])
+    got, _, _ = _call(IamGate(Moto(), "enforce", directory), _kms_call("ListAliases", {}))
+    assert (got, directory.records[0]["decision"], directory.records[0]["resource"]) == (
+        "403 Forbidden",
+        "implicit-deny",
+        "*",
+    )
+
+
 def test_get_caller_identity_is_allowed_even_under_an_explicit_deny() -> None:
     directory = FakeDirectory(
         policies=[NamedPolicy("p", {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})]

@@ -373,3 +373,15 @@ def test_an_undecided_decision_says_why() -> None:
     policy = NamedPolicy("p", {"Statement": [allow(Condition={"StringEquals": {"aws:SourceVpce": "v"}})]})
     decision = evaluate([policy], Request("dynamodb:GetItem", TABLE))
     assert "aws:SourceVpce" in decision.reason and not decision.denied
+
+
+def test_an_implicit_deny_names_the_allow_whose_condition_failed() -> None:
+    tagged = {**allow("kms:*", "*"), "Sid": "CreateTaggedKeys"}
+    tagged["Condition"] = {"StringEquals": {"aws:RequestTag/Project": "books-cqrs"}}
+    request = Request("kms:ListAliases", "*", known=frozenset({"aws:requesttag/*"}))
+    decision = evaluate([NamedPolicy("deploy", {"Statement": [tagged]})], request)
+    assert (decision.effect, decision.statement, decision.reason) == (
+        Effect.IMPLICIT_DENY,
+        "",
+        "deploy/CreateTaggedKeys grants it, but its Condition does not hold",
+    )
