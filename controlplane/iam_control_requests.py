@@ -12,7 +12,7 @@ Actions, resources and condition keys follow the Service Authorization Reference
 - IAM: roles by `role/<path><name>`, the path read from the role (a role that does not exist yet, or no
   more, is named without one, as IAM's access-denied messages for it do).
 - CloudWatch Logs: `log-group:<name>`; DescribeLogGroups names no group (`log-group::log-stream:`, the
-  resource IAM's access-denied message for it names).
+  resource IAM's access-denied message for it names: hashicorp/terraform-provider-aws#8804).
 - KMS: keys by ARN (an alias resolved to its key); an alias operation is authorized on the alias and on its
   key (kms/latest/developerguide/alias-access.html); CreateKey and ListAliases by `*`.
 - STS GetCallerIdentity needs no permission: AWS allows it even under an explicit Deny
