@@ -39,6 +39,9 @@ BOOTSTRAP_VARIABLES = {"region": REGION, "github_repository": "octo-org/books-cq
 SESSION_NAME = "github-actions-deploy"
 DECISION_LOG_GROUP = "/emulator/iam/decisions"
 DENIED = ("explicit-deny", "implicit-deny")
+# Seconds any one terraform command may take (each takes about a minute here): a provider retrying a failing
+# call forever fails the test instead of hanging it.
+TERRAFORM_TIMEOUT = 600
 # Undecided reasons that are not a gap of this proof; empty: every call this stack makes is decided.
 UNDECIDED_ACCEPTED: dict[str, str] = {}
 # The one denial the provider is known to carry on from. Reading aws_dynamodb_table, it asks for the AWS
@@ -109,6 +112,7 @@ def _apply_bootstrap(endpoint: str, work: Path) -> str:
         state_path=work / "bootstrap.tfstate",
         data_dir=work / "bootstrap-data",
         env=local_endpoint_env(endpoint, REGION),
+        timeout=TERRAFORM_TIMEOUT,
     )
     bootstrap.init()
     bootstrap.apply(var_file)
@@ -173,6 +177,7 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
             state_path=work / "terraform.tfstate",
             data_dir=work / "terraform-data",
             env={**local_endpoint_env(endpoint, REGION), **_deploy_session(endpoint, role_arn)},
+            timeout=TERRAFORM_TIMEOUT,
         )
         deploy.init()
         deploy.apply(var_file)
