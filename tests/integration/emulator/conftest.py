@@ -21,7 +21,7 @@ import requests
 
 from devstack.terraform import Terraform, local_endpoint_env
 from mock_idp.bad_tokens import BadTokens
-from tests.support.processes import free_port, moto_server, running
+from tests.support.processes import free_port, free_ports, moto_server, running
 
 TERRAFORM_DIR = Path(__file__).parent / "terraform"
 WRITER = ("local-writer", "local-writer-secret")
@@ -152,7 +152,7 @@ def applied(
 def emulator(
     conformance_moto: str, applied: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Emulator]:
-    port, lambda_port = free_port(), free_port()
+    port, lambda_port = free_ports(2)
     env = {
         "EMULATOR_CONTROL_PLANE_URL": conformance_moto,
         "AWS_ENDPOINT_URL": conformance_moto,

@@ -21,7 +21,7 @@ import requests
 from devstack import stale_state
 from devstack.config import StackConfig
 from tests.integration.emulator.lambdas.conftest import aws
-from tests.support.processes import free_port, running
+from tests.support.processes import free_port, free_ports, running
 from tests.support.waits import wait_for
 
 MOTO_PORT = free_port()
@@ -38,7 +38,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[ExitStack, Any, str, str]]:
     """moto (its own, so killing it disturbs no other suite) and an emulator refreshing every 0.5 s."""
     with ExitStack() as moto_stack, ExitStack() as emulator_stack:
         moto = _moto(moto_stack, tmp_path)
-        port, lambda_port = free_port(), free_port()
+        port, lambda_port = free_ports(2)
         env = {
             "EMULATOR_CONTROL_PLANE_URL": MOTO,
             "EMULATOR_PORT": str(port),

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.support.processes import free_port, running
+from tests.support.processes import free_ports, running
 
 FUNCTIONS_DIR = "tests/integration/emulator/lambdas/functions"
 ACCOUNT = "123456789012"
@@ -37,7 +37,7 @@ def aws(endpoint: str, service: str) -> Any:
 
 @pytest.fixture(scope="module")
 def emulator(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    port, lambda_port = free_port(), free_port()
+    port, lambda_port = free_ports(2)
     env = {
         "EMULATOR_CONTROL_PLANE_URL": moto_endpoint,
         "EMULATOR_CODE_MAP": f"itest-*={FUNCTIONS_DIR}",

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.integration.emulator.lambdas.conftest import ACCOUNT, aws
-from tests.support.processes import free_port, running
+from tests.support.processes import free_ports, running
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def code_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def lambda_url(moto_endpoint: str, code_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port, lambda_port = free_port(), free_port()
+    port, lambda_port = free_ports(2)
     env = {
         "EMULATOR_CONTROL_PLANE_URL": moto_endpoint,
         "EMULATOR_CODE_MAP": f"reload-*={code_dir}",
