@@ -23,7 +23,7 @@ import requests
 from devstack.terraform import LOCAL_FILES, Terraform, local_endpoint_env
 from mock_idp.bad_tokens import BadTokens
 from tests.integration.emulator.conftest import IdpProcess
-from tests.support.processes import REPO_ROOT, free_port, moto_server, running
+from tests.support.processes import REPO_ROOT, free_ports, moto_server, running
 from tests.support.summary import add_section
 from tests.support.waits import wait_for
 
@@ -147,16 +147,19 @@ def _prepare_copy(dest: Path) -> Path:
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     work = tmp_path_factory.mktemp("matrix")
     config_dir = _prepare_copy(work / "terraform")
+    idp_port, port, lambda_port = free_ports(3)
     with moto_server(work) as control_plane:
-        idp = IdpProcess(port=free_port(), key_dir=work / "idp-keys", log_dir=work)
+        idp = IdpProcess(port=idp_port, key_dir=work / "idp-keys", log_dir=work)
         idp.start()
         try:
-            yield from _applied(work, config_dir, control_plane, idp)
+            yield from _applied(work, config_dir, control_plane, idp, (port, lambda_port))
         finally:
             idp.stop()
 
 
-def _applied(work: Path, config_dir: Path, control_plane: str, idp: IdpProcess) -> Iterator[Matrix]:
+def _applied(
+    work: Path, config_dir: Path, control_plane: str, idp: IdpProcess, emulator_ports: tuple[int, int]
+) -> Iterator[Matrix]:
     digests = {
         fn: f"sha256:{letter * 64}" for fn, letter in (("command", "a"), ("query", "b"), ("projector", "c"))
     }
@@ -174,7 +177,7 @@ def _applied(work: Path, config_dir: Path, control_plane: str, idp: IdpProcess) 
         env=local_endpoint_env(control_plane),
     )
     terraform.init()
-    port, lambda_port = free_port(), free_port()
+    port, lambda_port = emulator_ports
     m = Matrix(
         terraform=terraform,
         config_dir=config_dir,
