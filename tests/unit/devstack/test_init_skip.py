@@ -55,6 +55,24 @@ def data_dir_removed(source: Path, terraform: FakeTerraform) -> None:
     shutil.rmtree(terraform.data_dir)
 
 
+@dataclass
+class Setup:
+    source: Path  # the terraform/ that local_config.prepare copies
+    terraform: FakeTerraform
+    config: StackConfig
+
+
+@pytest.fixture
+def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Setup:
+    source = tmp_path / "terraform"
+    shutil.copytree(Path(__file__).resolve().parents[3] / "terraform", source)
+    terraform = FakeTerraform(tmp_path / "config", tmp_path / "data")
+    real_prepare = local_config.prepare
+    monkeypatch.setattr(local_config, "prepare", lambda dest: real_prepare(dest, source=source))
+    monkeypatch.setattr(up, "terraform_for", lambda config: terraform)
+    return Setup(source, terraform, StackConfig(state_dir=tmp_path / "state"))
+
+
 @pytest.mark.parametrize(
     ("change", "inits"),
     [
@@ -68,19 +86,9 @@ def data_dir_removed(source: Path, terraform: FakeTerraform) -> None:
     ],
 )
 def test_init_runs_only_when_its_inputs_changed(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    change: Callable[[Path, FakeTerraform], None],
-    inits: int,
+    setup: Setup, change: Callable[[Path, FakeTerraform], None], inits: int
 ) -> None:
-    source = tmp_path / "terraform"
-    shutil.copytree(Path(__file__).resolve().parents[3] / "terraform", source)
-    terraform = FakeTerraform(tmp_path / "config", tmp_path / "data")
-    real_prepare = local_config.prepare
-    monkeypatch.setattr(local_config, "prepare", lambda dest: real_prepare(dest, source=source))
-    monkeypatch.setattr(up, "terraform_for", lambda config: terraform)
-    config = StackConfig(state_dir=tmp_path / "state")
-
+    source, terraform, config = setup.source, setup.terraform, setup.config
     up.init_terraform(config)
     change(source, terraform)
     up.init_terraform(config)
@@ -88,14 +96,8 @@ def test_init_runs_only_when_its_inputs_changed(
     assert terraform.inits == inits
 
 
-def test_a_failed_init_is_not_remembered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    source = tmp_path / "terraform"
-    shutil.copytree(Path(__file__).resolve().parents[3] / "terraform", source)
-    terraform = FakeTerraform(tmp_path / "config", tmp_path / "data")
-    real_prepare = local_config.prepare
-    monkeypatch.setattr(local_config, "prepare", lambda dest: real_prepare(dest, source=source))
-    monkeypatch.setattr(up, "terraform_for", lambda config: terraform)
-    config = StackConfig(state_dir=tmp_path / "state")
+def test_a_failed_init_is_not_remembered(setup: Setup) -> None:
+    source, terraform, config = setup.source, setup.terraform, setup.config
     up.init_terraform(config)
     edit("main.tf")(source, terraform)
     terraform.fail.append(RuntimeError("init failed"))
